@@ -1,0 +1,120 @@
+//! Loading schema.toml into the `Schema` model. Every problem is reported with its
+//! file, line and column, what is wrong, and where possible what was probably meant.
+
+mod raw;
+mod references;
+mod suggest;
+mod table;
+
+use std::ops::Range;
+
+use toml::Spanned;
+
+use crate::error::{LoadError, SourceError};
+use crate::model::{Enum, QualifiedName, Schema};
+use crate::sql::FragmentError;
+use raw::RawFile;
+pub use suggest::{closest, did_you_mean};
+
+/// Loads a schema.toml text; `path` is used only in error messages.
+pub fn load_schema(path: &str, source: &str) -> Result<Schema, LoadError> {
+    let raw: RawFile = toml::from_str(source).map_err(|e| LoadError { errors: vec![toml_error(path, source, &e)] })?;
+    let mut cx = Context { path, source, errors: Vec::new() };
+    let mut schema = Schema::default();
+    for (name, raw_enum) in &raw.enums {
+        if let Some(e) = cx.enum_type(name, raw_enum.get_ref()) {
+            schema.enums.insert(e.name.clone(), e);
+        }
+    }
+    for (name, raw_table) in &raw.tables {
+        let Some(qualified) = cx.qualified(name, "table") else { continue };
+        if schema.tables.contains_key(&qualified) {
+            cx.error(name.span(), format!("table {qualified} is declared twice"), None);
+            continue;
+        }
+        let table = cx.table(qualified.clone(), raw_table.get_ref());
+        schema.tables.insert(qualified, table);
+    }
+    references::check(&mut cx, &raw, &schema);
+    if cx.errors.is_empty() {
+        Ok(schema)
+    } else {
+        cx.errors.sort_by_key(|e| e.span.start);
+        Err(LoadError { errors: cx.errors })
+    }
+}
+
+/// Collects problems as the file is turned into the model.
+pub(crate) struct Context<'a> {
+    path: &'a str,
+    source: &'a str,
+    errors: Vec<SourceError>,
+}
+
+impl Context<'_> {
+    fn error(&mut self, span: Range<usize>, message: impl Into<String>, help: Option<String>) {
+        let error = SourceError::new(self.path, self.source, span, message).with_help(help);
+        self.errors.push(error);
+    }
+
+    /// Reports a pg_query rejection of an SQL fragment, pointing inside the string
+    /// when the string has no escapes (so that offsets in it are offsets in the file).
+    fn fragment_error(&mut self, what: &str, value: &Spanned<String>, error: FragmentError) {
+        let span = value.span();
+        let raw = self.source.get(span.clone()).unwrap_or_default();
+        let inner = raw.get(1..raw.len().saturating_sub(1)).unwrap_or_default();
+        let at = match error.offset {
+            Some(offset) if inner == value.get_ref() => span.start + 1 + offset,
+            _ => span.start,
+        };
+        self.error(at..at + 1, format!("invalid {what} `{}`: {}", value.get_ref(), error.message), error.help);
+    }
+
+    fn qualified(&mut self, name: &Spanned<String>, what: &str) -> Option<QualifiedName> {
+        let parsed = QualifiedName::parse(name.get_ref());
+        if parsed.is_none() {
+            let help = Some("write `name` or `schema.name`; put a part that contains a dot in double quotes".to_string());
+            self.error(name.span(), format!("`{}` is not a valid {what} name", name.get_ref()), help);
+        }
+        parsed
+    }
+
+    fn enum_type(&mut self, name: &Spanned<String>, raw: &raw::RawEnum) -> Option<Enum> {
+        let qualified = self.qualified(name, "enum")?;
+        let mut values: Vec<String> = Vec::new();
+        for value in raw.values.get_ref() {
+            if values.contains(value.get_ref()) {
+                self.error(value.span(), format!("enum {qualified} lists the value `{}` twice", value.get_ref()), None);
+            } else {
+                values.push(value.get_ref().clone());
+            }
+        }
+        if values.is_empty() {
+            self.error(raw.values.span(), format!("enum {qualified} has no values"), None);
+        }
+        Some(Enum { name: qualified, values })
+    }
+}
+
+/// Turns a TOML or serde error into a located one, with a suggestion for unknown keys.
+fn toml_error(path: &str, source: &str, error: &toml::de::Error) -> SourceError {
+    let span = error.span().unwrap_or(0..0);
+    let message = error.message().trim().to_string();
+    let (message, help) = match unknown_field(&message) {
+        Some((field, expected)) => {
+            let help = did_you_mean(&field, expected.iter().map(String::as_str))
+                .or_else(|| (!expected.is_empty()).then(|| format!("expected one of {}", expected.join(", "))));
+            (format!("unknown key `{field}`"), help)
+        }
+        None => (message, None),
+    };
+    SourceError::new(path, source, span, message).with_help(help)
+}
+
+/// Reads serde's "unknown field `x`, expected one of `a`, `b`" message.
+fn unknown_field(message: &str) -> Option<(String, Vec<String>)> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (field, rest) = rest.split_once('`')?;
+    let expected = rest.split('`').skip(1).step_by(2).map(str::to_string).collect();
+    Some((field.to_string(), expected))
+}

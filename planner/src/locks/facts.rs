@@ -1,0 +1,188 @@
+//! The table of lock facts: for each schema operation, which lock PostgreSQL takes on
+//! which relation, and whether it holds it for an instant, a scan or a rewrite.
+//!
+//! This is the only place that knows PostgreSQL's locking behaviour. The planner asks
+//! it for every step it emits; the linter asks it for every statement it reads. The
+//! facts follow the PostgreSQL documentation (`ALTER TABLE`, `CREATE INDEX`,
+//! "Explicit Locking") and are verified against a real server by the test suite.
+
+use super::mode::{Cost, LockMode, PgVersion};
+
+/// A schema operation, described by what PostgreSQL does rather than by its syntax.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    CreateTable,
+    DropTable,
+    /// `ALTER TABLE ... RENAME TO`, `RENAME COLUMN`, `RENAME CONSTRAINT`.
+    Rename,
+    AddColumn(AddColumn),
+    DropColumn,
+    AlterColumnType { rewrite: bool },
+    /// `SET NOT NULL`; `proven` when a validated `CHECK (col IS NOT NULL)` exists.
+    SetNotNull { proven: bool },
+    DropNotNull,
+    SetDefault,
+    DropDefault,
+    AddIdentity,
+    DropIdentity,
+    AddConstraint { kind: ConstraintKind, validated: bool, using_index: bool },
+    ValidateConstraint { kind: ConstraintKind },
+    DropConstraint { kind: ConstraintKind },
+    CreateIndex { concurrently: bool },
+    DropIndex { concurrently: bool },
+    /// `ALTER INDEX ... RENAME TO`.
+    RenameIndex,
+    CreateTrigger,
+    DropTrigger,
+    CreateView,
+    DropView,
+    Comment,
+    /// `UPDATE` of one batch of rows (backfills).
+    UpdateRows,
+}
+
+/// What `ADD COLUMN` asks PostgreSQL to do for existing rows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AddColumn {
+    pub default: DefaultKind,
+    pub not_null: bool,
+    pub identity: bool,
+    pub generated_stored: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DefaultKind {
+    #[default]
+    None,
+    /// Constant or stable: evaluated once by `ADD COLUMN`.
+    NonVolatile,
+    /// Evaluated per row (`random()`, `gen_random_uuid()`, `nextval()`).
+    Volatile,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConstraintKind {
+    Check,
+    ForeignKey,
+    Unique,
+    PrimaryKey,
+    Exclusion,
+    NotNull,
+}
+
+/// Which relation of the operation a fact is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The table (or view, or index's table) the statement names.
+    Target,
+    /// The table a foreign key points at.
+    Referenced,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fact {
+    pub role: Role,
+    pub mode: LockMode,
+    pub cost: Cost,
+}
+
+const fn target(mode: LockMode, cost: Cost) -> Fact {
+    Fact { role: Role::Target, mode, cost }
+}
+
+const fn referenced(mode: LockMode, cost: Cost) -> Fact {
+    Fact { role: Role::Referenced, mode, cost }
+}
+
+/// The locks `op` takes on PostgreSQL `pg`.
+pub fn facts(op: Op, pg: PgVersion) -> Vec<Fact> {
+    use ConstraintKind as K;
+    use Cost::*;
+    use LockMode::*;
+    match op {
+        // A new relation is invisible to other sessions until commit.
+        Op::CreateTable | Op::CreateView => vec![target(AccessExclusiveLock, Instant)],
+        // Dropping a table drops its foreign keys' triggers on the referenced tables.
+        Op::DropTable => vec![target(AccessExclusiveLock, Instant), referenced(AccessExclusiveLock, Instant)],
+        Op::Rename | Op::DropColumn | Op::DropNotNull | Op::SetDefault | Op::DropDefault => vec![target(AccessExclusiveLock, Instant)],
+        Op::AddIdentity | Op::DropIdentity | Op::DropView => vec![target(AccessExclusiveLock, Instant)],
+        Op::AddColumn(add) => vec![target(AccessExclusiveLock, add_column_cost(add, pg))],
+        // "Changing the type of an existing column will normally cause the entire table
+        // and its indexes to be rewritten" unless binary coercible (ALTER TABLE docs).
+        Op::AlterColumnType { rewrite } => vec![target(AccessExclusiveLock, if rewrite { Rewrite } else { Instant })],
+        // PostgreSQL 12+: "SET NOT NULL ... the table scan is skipped if a valid CHECK
+        // constraint exists that proves no NULL can exist" (ALTER TABLE docs).
+        Op::SetNotNull { proven } => vec![target(AccessExclusiveLock, if proven && pg.at_least(12) { Instant } else { Scan })],
+        Op::AddConstraint { kind: K::ForeignKey, validated, .. } => {
+            // ADD FOREIGN KEY takes SHARE ROW EXCLUSIVE on both tables (ALTER TABLE docs).
+            let cost = if validated { Scan } else { Instant };
+            vec![target(ShareRowExclusiveLock, cost), referenced(ShareRowExclusiveLock, cost)]
+        }
+        Op::AddConstraint { kind: K::Unique | K::PrimaryKey, using_index: true, .. } => vec![target(AccessExclusiveLock, Instant)],
+        // Without USING INDEX the constraint builds its index under the lock.
+        Op::AddConstraint { kind: K::Unique | K::PrimaryKey | K::Exclusion, .. } => vec![target(AccessExclusiveLock, Scan)],
+        Op::AddConstraint { validated, .. } => vec![target(AccessExclusiveLock, if validated { Scan } else { Instant })],
+        // VALIDATE CONSTRAINT takes SHARE UPDATE EXCLUSIVE: reads and writes go on.
+        Op::ValidateConstraint { kind: K::ForeignKey } => vec![target(ShareUpdateExclusiveLock, Scan), referenced(RowShareLock, Scan)],
+        Op::ValidateConstraint { .. } => vec![target(ShareUpdateExclusiveLock, Scan)],
+        Op::DropConstraint { kind: K::ForeignKey } => vec![target(AccessExclusiveLock, Instant), referenced(AccessExclusiveLock, Instant)],
+        Op::DropConstraint { .. } => vec![target(AccessExclusiveLock, Instant)],
+        // CREATE INDEX takes SHARE (blocks writes); CONCURRENTLY takes SHARE UPDATE
+        // EXCLUSIVE (CREATE INDEX docs, "Building Indexes Concurrently").
+        Op::CreateIndex { concurrently: false } => vec![target(ShareLock, Scan)],
+        Op::CreateIndex { concurrently: true } => vec![target(ShareUpdateExclusiveLock, Scan)],
+        Op::DropIndex { concurrently: false } => vec![target(AccessExclusiveLock, Instant)],
+        Op::DropIndex { concurrently: true } => vec![target(ShareUpdateExclusiveLock, Instant)],
+        // PostgreSQL 12+ renames an index under SHARE UPDATE EXCLUSIVE.
+        Op::RenameIndex => vec![target(if pg.at_least(12) { ShareUpdateExclusiveLock } else { AccessExclusiveLock }, Instant)],
+        Op::CreateTrigger => vec![target(ShareRowExclusiveLock, Instant)],
+        Op::DropTrigger => vec![target(AccessExclusiveLock, Instant)],
+        Op::Comment => vec![target(ShareUpdateExclusiveLock, Instant)],
+        Op::UpdateRows => vec![target(RowExclusiveLock, Batched)],
+    }
+}
+
+/// PostgreSQL 11+ stores a non-volatile default in the catalog ("fast default") and
+/// does not touch existing rows; a volatile default, an identity or a stored generated
+/// column computes a value per row and rewrites the table (ALTER TABLE docs, Notes).
+fn add_column_cost(add: AddColumn, pg: PgVersion) -> Cost {
+    let rewrite = add.identity
+        || add.generated_stored
+        || add.default == DefaultKind::Volatile
+        || (add.default == DefaultKind::NonVolatile && !pg.at_least(11));
+    if rewrite {
+        Cost::Rewrite
+    } else if add.not_null && add.default == DefaultKind::None {
+        // Existing rows would have to be NULL: PostgreSQL scans to verify the table is empty.
+        Cost::Scan
+    } else {
+        Cost::Instant
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_default_depends_on_version() {
+        let add = Op::AddColumn(AddColumn { default: DefaultKind::NonVolatile, ..AddColumn::default() });
+        assert_eq!(facts(add, PgVersion(11))[0].cost, Cost::Instant);
+        assert_eq!(facts(add, PgVersion(10))[0].cost, Cost::Rewrite);
+        let volatile = Op::AddColumn(AddColumn { default: DefaultKind::Volatile, ..AddColumn::default() });
+        assert_eq!(facts(volatile, PgVersion(15))[0].cost, Cost::Rewrite);
+    }
+
+    #[test]
+    fn set_not_null_skips_the_scan_only_when_proven_on_12_and_later() {
+        assert_eq!(facts(Op::SetNotNull { proven: true }, PgVersion(12))[0].cost, Cost::Instant);
+        assert_eq!(facts(Op::SetNotNull { proven: true }, PgVersion(11))[0].cost, Cost::Scan);
+        assert_eq!(facts(Op::SetNotNull { proven: false }, PgVersion(15))[0].cost, Cost::Scan);
+    }
+
+    #[test]
+    fn concurrent_index_builds_do_not_block_writes() {
+        assert!(!facts(Op::CreateIndex { concurrently: true }, PgVersion(15))[0].mode.blocks_writes());
+        assert!(facts(Op::CreateIndex { concurrently: false }, PgVersion(15))[0].mode.blocks_writes());
+    }
+}

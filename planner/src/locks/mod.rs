@@ -1,0 +1,28 @@
+//! Lock facts: what PostgreSQL locks for each operation, per major version. One table,
+//! shared by the planner and the linter.
+
+mod facts;
+mod mode;
+mod type_change;
+
+pub use facts::{facts, AddColumn, ConstraintKind, DefaultKind, Fact, Op, Role};
+pub use mode::{Cost, LockMode, PgVersion, RelationLock};
+pub use type_change::type_change_rewrites;
+
+use crate::model::QualifiedName;
+
+/// The locks of `op` on concrete relations: `target` for the statement's own table,
+/// `referenced` for the table a foreign key points at (facts about it are dropped when
+/// there is none).
+pub fn relation_locks(op: Op, pg: PgVersion, target: &QualifiedName, referenced: Option<&QualifiedName>) -> Vec<RelationLock> {
+    facts(op, pg)
+        .into_iter()
+        .filter_map(|fact| {
+            let relation = match fact.role {
+                Role::Target => target,
+                Role::Referenced => referenced?,
+            };
+            Some(RelationLock { relation: relation.clone(), mode: fact.mode, cost: fact.cost })
+        })
+        .collect()
+}

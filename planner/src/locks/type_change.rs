@@ -1,0 +1,110 @@
+//! Which column type changes rewrite the table.
+//!
+//! PostgreSQL docs, `ALTER TABLE`, Notes: "changing the type of an existing column will
+//! normally cause the entire table and its indexes to be rewritten. As an exception,
+//! when changing the type of an existing column, if the USING clause does not change
+//! the column contents and the old type is either binary coercible to the new type or
+//! an unconstrained domain over the new type, a table rewrite is not needed."
+//! Binary coercibility is `pg_cast.castmethod = 'b'`; a typmod change is free only
+//! when it cannot reject or alter a stored value (`varchar` and `numeric` widening
+//! since 9.2, `timestamp`/`time`/`interval` precision increases since 9.2).
+
+use super::mode::PgVersion;
+use crate::model::SqlType;
+
+/// True when `ALTER COLUMN ... TYPE to` (without a USING that changes values)
+/// rewrites a column of type `from` on PostgreSQL `pg`.
+pub fn type_change_rewrites(from: &SqlType, to: &SqlType, _pg: PgVersion) -> bool {
+    if from == to {
+        return false;
+    }
+    // Array coercions go through an element-wise cast node, which PostgreSQL treats
+    // as a rewrite (ATColumnChangeRequiresRewrite accepts only relabelling).
+    if from.array_dims != to.array_dims || from.is_array() {
+        return true;
+    }
+    let (Some(old), Some(new)) = (from.builtin_name(), to.builtin_name()) else {
+        return true;
+    };
+    let old_mod = from.typmods.as_slice();
+    let new_mod = to.typmods.as_slice();
+    match (old, new) {
+        // Length limits: widening or removing the limit never changes a stored value.
+        ("varchar", "varchar") | ("varbit", "varbit") => widens_length(old_mod, new_mod),
+        // varchar -> text is binary coercible; text -> varchar without a limit too.
+        ("varchar", "text") => false,
+        ("text", "varchar") => !new_mod.is_empty(),
+        // numeric(p,s) -> numeric(p',s) with p' >= p, or -> unconstrained numeric.
+        ("numeric", "numeric") => match (old_mod, new_mod) {
+            (_, []) => false,
+            ([p, s], [p2, s2]) => !(p2 >= p && s2 == s),
+            ([p], [p2]) => p2 < p,
+            _ => true,
+        },
+        // Fractional-second precision: increasing or removing it keeps every value.
+        ("timestamp", "timestamp") | ("timestamptz", "timestamptz") | ("time", "time") | ("timetz", "timetz") | ("interval", "interval") => {
+            widens_length(old_mod, new_mod)
+        }
+        // cidr -> inet is binary coercible.
+        ("cidr", "inet") => false,
+        // timestamp -> timestamptz is free on PostgreSQL 12+ only when the session
+        // TimeZone is UTC, which a plan cannot know: treated as a rewrite.
+        _ => true,
+    }
+}
+
+/// True when the new limit is at least the old one, or gone.
+fn widens_length(old: &[i64], new: &[i64]) -> bool {
+    match (old, new) {
+        (_, []) => false,
+        ([], [_]) => true,
+        ([a], [b]) => b < a,
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::parse_type;
+
+    fn rewrites(from: &str, to: &str) -> bool {
+        let from = parse_type(from).expect("type");
+        let to = parse_type(to).expect("type");
+        type_change_rewrites(&from, &to, PgVersion::DEFAULT)
+    }
+
+    #[test]
+    fn binary_coercible_changes_do_not_rewrite() {
+        for (from, to) in [
+            ("varchar(10)", "varchar(20)"),
+            ("varchar(10)", "varchar"),
+            ("varchar(10)", "text"),
+            ("text", "varchar"),
+            ("numeric(10,2)", "numeric(12,2)"),
+            ("numeric(10,2)", "numeric"),
+            ("timestamptz(3)", "timestamptz(6)"),
+            ("timestamptz(3)", "timestamptz"),
+            ("cidr", "inet"),
+            ("int", "integer"),
+        ] {
+            assert!(!rewrites(from, to), "{from} -> {to} must be catalog-only");
+        }
+    }
+
+    #[test]
+    fn other_changes_rewrite() {
+        for (from, to) in [
+            ("int", "bigint"),
+            ("varchar(20)", "varchar(10)"),
+            ("text", "varchar(10)"),
+            ("numeric(10,2)", "numeric(10,3)"),
+            ("timestamp", "timestamptz"),
+            ("json", "jsonb"),
+            ("char(3)", "text"),
+            ("int[]", "bigint[]"),
+        ] {
+            assert!(rewrites(from, to), "{from} -> {to} must rewrite");
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! Recipes: how each `Change` becomes safe steps in the expand, backfill and contract
+//! phases (the recipe table of DESIGN.md). Every lock a step takes comes from the
+//! lock-facts table.
+
+mod column;
+mod constraint;
+mod index;
+mod rewrite;
+pub(crate) mod sql;
+mod table;
+mod trigger;
+
+use crate::diff::Change;
+use crate::error::PlanError;
+use crate::locks::{relation_locks, Cost, Op, PgVersion};
+use crate::model::{QualifiedName, Schema, Table};
+use crate::plan::step::{Backfill, Obj, Phase, Step};
+
+/// What recipes may consult besides the change itself.
+pub struct Context<'a> {
+    pub current: &'a Schema,
+    pub desired: &'a Schema,
+    pub pg: PgVersion,
+    pub batch_size: u32,
+}
+
+impl Context<'_> {
+    /// The table as it is now, or as it will be once created (for new tables).
+    fn table(&self, name: &QualifiedName) -> Option<&Table> {
+        self.desired.tables.get(name).or_else(|| self.current.tables.get(name))
+    }
+
+    fn current_table(&self, name: &QualifiedName) -> Option<&Table> {
+        self.current.tables.get(name).or_else(|| {
+            // A renamed table is found under its old name.
+            let renamed_from = self.desired.tables.get(name)?.renamed_from.as_ref()?;
+            self.current.tables.get(renamed_from)
+        })
+    }
+
+    /// True when the table exists before the plan runs (so it may hold rows and be busy).
+    fn exists(&self, name: &QualifiedName) -> bool {
+        self.current_table(name).is_some()
+    }
+}
+
+/// Expands one change into its steps.
+pub fn steps_for(change: &Change, cx: &Context<'_>) -> Result<Vec<Step>, PlanError> {
+    let mut r = Recipe::default();
+    match change {
+        Change::CreateSchema { schema } => table::create_schema(&mut r, schema),
+        Change::CreateEnum { enum_type } => table::create_enum(&mut r, enum_type),
+        Change::AddEnumValue { name, value, position } => table::add_enum_value(&mut r, name, value, position),
+        Change::DropEnum { name } => table::drop_enum(&mut r, name),
+        Change::CreateTable { table } => table::create_table(&mut r, cx, table),
+        Change::DropTable { table } => table::drop_table(&mut r, cx, table),
+        Change::RenameTable { from, to } => table::rename_table(&mut r, cx, from, to),
+        Change::SetComment { target, comment } => table::set_comment(&mut r, cx, target, comment.as_deref()),
+        Change::AddColumn { table, column } => column::add_column(&mut r, cx, table, column)?,
+        Change::DropColumn { table, column } => column::drop_column(&mut r, cx, table, column),
+        Change::SetNotNull { table, column } => column::set_not_null(&mut r, cx, table, column)?,
+        Change::DropNotNull { table, column } => column::drop_not_null(&mut r, cx, table, column),
+        Change::SetDefault { table, column, default } => column::set_default(&mut r, cx, table, column, Some(default)),
+        Change::DropDefault { table, column } => column::set_default(&mut r, cx, table, column, None),
+        Change::AddIdentity { table, column, identity } => column::add_identity(&mut r, cx, table, column, *identity),
+        Change::DropIdentity { table, column } => column::drop_identity(&mut r, cx, table, column),
+        Change::AlterColumnType { table, column, from } => rewrite::alter_type(&mut r, cx, table, column, from)?,
+        Change::RenameColumn { table, old, column } => rewrite::rename_column(&mut r, cx, table, old, column)?,
+        Change::AddIndex { table, index } => index::add_index(&mut r, cx, table, index, &index.name),
+        Change::DropIndex { table, index } => index::drop_index(&mut r, cx, table, index),
+        Change::ReplaceIndex { table, old, new } => index::replace_index(&mut r, cx, table, old, new),
+        Change::AddPrimaryKey { table, primary_key } => index::add_primary_key(&mut r, cx, table, primary_key),
+        Change::AddUnique { table, unique } => index::add_unique(&mut r, cx, table, unique, &unique.name),
+        Change::AddCheck { table, check } => {
+            constraint::add_check(&mut r, cx, table, check, &check.name);
+        }
+        Change::AddForeignKey { table, foreign_key } => {
+            constraint::add_foreign_key(&mut r, cx, table, foreign_key, &foreign_key.name);
+        }
+        Change::DropConstraint { table, constraint } => constraint::drop_constraint(&mut r, cx, table, constraint),
+        Change::ReplaceConstraint { table, old, new } => constraint::replace_constraint(&mut r, cx, table, old, new)?,
+    }
+    Ok(r.steps)
+}
+
+/// Steps under construction; each new step depends on the previous one of the recipe
+/// unless it says otherwise.
+#[derive(Default)]
+pub(crate) struct Recipe {
+    steps: Vec<Step>,
+}
+
+impl Recipe {
+    /// Starts a step that runs after the recipe's previous step.
+    fn step(&mut self, phase: Phase, id: String, description: impl Into<String>) -> &mut Step {
+        let mut step = Step::new(id, phase, description.into());
+        if let Some(previous) = self.steps.last() {
+            step.depends_on.push(previous.id.clone());
+        }
+        self.steps.push(step);
+        self.steps.last_mut().expect("invariant: a step was just pushed")
+    }
+
+    /// Starts a step with no dependency on the recipe's previous steps.
+    fn independent(&mut self, phase: Phase, id: String, description: impl Into<String>) -> &mut Step {
+        self.steps.push(Step::new(id, phase, description.into()));
+        self.steps.last_mut().expect("invariant: a step was just pushed")
+    }
+}
+
+impl Step {
+    fn sql(&mut self, statement: impl Into<String>) -> &mut Step {
+        self.sql.push(statement.into());
+        self
+    }
+
+    fn undo(&mut self, statement: impl Into<String>) -> &mut Step {
+        self.undo.push(statement.into());
+        self
+    }
+
+    /// Adds the locks of `op` (from the lock-facts table) and raises the step's cost.
+    fn lock(&mut self, op: Op, pg: PgVersion, target: &QualifiedName, referenced: Option<&QualifiedName>) -> &mut Step {
+        for lock in relation_locks(op, pg, target, referenced) {
+            self.cost = self.cost.max(lock.cost);
+            match self.locks.iter_mut().find(|l| l.relation == lock.relation) {
+                Some(held) => {
+                    held.mode = held.mode.max(lock.mode);
+                    held.cost = held.cost.max(lock.cost);
+                }
+                None => self.locks.push(lock),
+            }
+        }
+        self
+    }
+
+    fn outside_transaction(&mut self) -> &mut Step {
+        self.transactional = false;
+        self
+    }
+
+    fn after(&mut self, id: &str) -> &mut Step {
+        if !self.depends_on.iter().any(|d| d == id) {
+            self.depends_on.push(id.to_string());
+        }
+        self
+    }
+
+    fn no_dependencies(&mut self) -> &mut Step {
+        self.depends_on.clear();
+        self
+    }
+
+    fn creates(&mut self, obj: Obj) -> &mut Step {
+        self.objects.creates.push(obj);
+        self
+    }
+
+    fn needs(&mut self, obj: Obj) -> &mut Step {
+        self.objects.needs.push(obj);
+        self
+    }
+
+    fn drops(&mut self, obj: Obj) -> &mut Step {
+        self.objects.drops.push(obj);
+        self
+    }
+
+    fn releases(&mut self, obj: Obj) -> &mut Step {
+        self.objects.releases.push(obj);
+        self
+    }
+
+    fn batched(&mut self, backfill: Backfill) -> &mut Step {
+        self.transactional = false;
+        self.cost = self.cost.max(Cost::Batched);
+        self.sql.push(backfill.batch_sql.clone());
+        self.backfill = Some(backfill);
+        self
+    }
+}
+
+/// `table.column` for ids and messages, without quotes.
+fn dotted(table: &QualifiedName, part: &str) -> String {
+    format!("{}.{}.{}", table.schema, table.name, part)
+}
+
+fn plain(name: &QualifiedName) -> String {
+    format!("{}.{}", name.schema, name.name)
+}

@@ -1,0 +1,73 @@
+//! Trigger functions bellows installs while a change is in flight: a fill trigger
+//! that gives a new NOT NULL column its value on writes that leave it NULL, and sync
+//! triggers that keep an old and a new column equal in both directions.
+//!
+//! Expressions from schema.toml refer to columns by bare name; inside the trigger they
+//! are evaluated against the row being written with `FROM (SELECT (NEW).*)`, so they
+//! need no rewriting.
+
+use crate::locks::PgVersion;
+use crate::model::{derived_name, quote_ident, Expr, QualifiedName};
+
+/// Names of a trigger and its function.
+pub struct TriggerNames {
+    pub function: QualifiedName,
+    pub trigger: String,
+}
+
+impl TriggerNames {
+    pub fn new(kind: &str, table: &QualifiedName, column: &str) -> TriggerNames {
+        let name = derived_name(&["bellows", kind, &table.name, column]);
+        TriggerNames { function: table.sibling(name.clone()), trigger: name }
+    }
+
+    pub fn drop_sql(&self, table: &QualifiedName) -> Vec<String> {
+        vec![
+            format!("DROP TRIGGER IF EXISTS {} ON {}", quote_ident(&self.trigger), table.sql()),
+            format!("DROP FUNCTION IF EXISTS {}()", self.function.sql()),
+        ]
+    }
+
+    fn create_trigger(&self, table: &QualifiedName, pg: PgVersion) -> String {
+        // EXECUTE FUNCTION is PostgreSQL 11+; EXECUTE PROCEDURE is accepted by all.
+        let execute = if pg.at_least(11) { "FUNCTION" } else { "PROCEDURE" };
+        format!(
+            "CREATE TRIGGER {} BEFORE INSERT OR UPDATE ON {} FOR EACH ROW EXECUTE {execute} {}()",
+            quote_ident(&self.trigger),
+            table.sql(),
+            self.function.sql()
+        )
+    }
+}
+
+/// `NEW.column := <expr>` evaluated over the row being written.
+fn assign(target: &str, expr: &str) -> String {
+    format!("SELECT {expr} INTO NEW.{} FROM (SELECT (NEW).*) AS bellows_row;", quote_ident(target))
+}
+
+/// A trigger that fills `column` from `expr` when a write leaves it NULL.
+pub fn fill(names: &TriggerNames, table: &QualifiedName, column: &str, expr: &Expr, pg: PgVersion) -> Vec<String> {
+    let body = format!(
+        "BEGIN\n  IF NEW.{col} IS NULL THEN\n    {assign}\n  END IF;\n  RETURN NEW;\nEND",
+        col = quote_ident(column),
+        assign = assign(column, &expr.text)
+    );
+    vec![function(names, &body), names.create_trigger(table, pg)]
+}
+
+/// Triggers that keep `old` and `new` in step: a write that sets one sets the other,
+/// converted with `to_new` and `to_old`.
+pub fn sync(names: &TriggerNames, table: &QualifiedName, old: &str, new: &str, to_new: &str, to_old: &str, pg: PgVersion) -> Vec<String> {
+    let (o, n) = (quote_ident(old), quote_ident(new));
+    let body = format!(
+        "BEGIN\n  IF TG_OP = 'INSERT' THEN\n    IF NEW.{n} IS NULL THEN\n      {to_new_assign}\n    ELSIF NEW.{o} IS NULL THEN\n      {to_old_assign}\n    END IF;\n  \
+         ELSIF NEW.{o} IS DISTINCT FROM OLD.{o} THEN\n    {to_new_assign}\n  ELSIF NEW.{n} IS DISTINCT FROM OLD.{n} THEN\n    {to_old_assign}\n  END IF;\n  RETURN NEW;\nEND",
+        to_new_assign = assign(new, to_new),
+        to_old_assign = assign(old, to_old),
+    );
+    vec![function(names, &body), names.create_trigger(table, pg)]
+}
+
+fn function(names: &TriggerNames, body: &str) -> String {
+    format!("CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql AS $bellows$\n{body}\n$bellows$", names.function.sql())
+}

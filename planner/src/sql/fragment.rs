@@ -1,0 +1,279 @@
+//! SQL fragments from schema.toml (expressions, predicates, types), checked with
+//! pg_query: each is wrapped in a minimal statement, parsed, and the wrapper is
+//! verified to be the only thing there, so `1; DROP TABLE users` is rejected.
+
+use std::collections::BTreeSet;
+
+use pg_query::protobuf::{a_const, node::Node as N, Node, SelectStmt};
+
+use super::error_position::parse_failure;
+use super::walk::{strings, walk};
+use crate::model::{Expr, SqlType, TypeBase, SERIAL_NAMES};
+
+/// Why a fragment was rejected, and the byte offset inside the fragment it points at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FragmentError {
+    pub message: String,
+    pub offset: Option<usize>,
+    pub help: Option<String>,
+}
+
+impl FragmentError {
+    fn new(message: impl Into<String>) -> Self {
+        FragmentError { message: message.into(), offset: None, help: None }
+    }
+
+    fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Functions known not to be volatile (immutable or stable). A default calling only
+/// these is evaluated once by `ADD COLUMN` on PostgreSQL 11+ (no table rewrite).
+const NON_VOLATILE_FUNCTIONS: &[&str] = &[
+    "abs", "age", "array_length", "array_to_string", "btrim", "ceil", "char_length", "concat", "concat_ws",
+    "current_database", "current_schema", "current_setting", "date", "date_part", "date_trunc", "extract",
+    "floor", "format", "initcap", "json_build_array", "json_build_object", "jsonb_build_array",
+    "jsonb_build_object", "left", "length", "localtimestamp", "lower", "lpad", "ltrim", "make_date",
+    "make_interval", "make_timestamp", "make_timestamptz", "md5", "now", "nullif", "octet_length", "regexp_replace",
+    "repeat", "replace", "reverse", "right", "round", "rpad", "rtrim", "sha256", "split_part",
+    "statement_timestamp", "strpos", "substr", "substring", "timezone", "to_char", "to_date", "to_json", "to_jsonb",
+    "to_number", "to_timestamp", "transaction_timestamp", "translate", "trim", "trunc", "upper",
+];
+
+/// Parses an expression (`default`, `backfill`, `using`, a check or generated expression).
+pub fn parse_expression(text: &str) -> Result<Expr, FragmentError> {
+    let prefix = "SELECT ";
+    let select = parse_select(prefix, text)?;
+    let plain = select.target_list.len() == 1 && is_bare_select(&select, false);
+    let target = select.target_list.first().and_then(|t| match &t.node {
+        Some(N::ResTarget(res)) if res.name.is_empty() => res.val.as_deref(),
+        _ => None,
+    });
+    let Some(target) = target.filter(|_| plain) else {
+        return Err(FragmentError::new("expected a single SQL expression").help("write only the expression, without SELECT, FROM or a trailing semicolon"));
+    };
+    expr_from(text, prefix, target)
+}
+
+/// Parses a predicate (an index's `where`).
+pub fn parse_predicate(text: &str) -> Result<Expr, FragmentError> {
+    let prefix = "SELECT 1 WHERE ";
+    let select = parse_select(prefix, text)?;
+    match select.where_clause.as_deref() {
+        Some(predicate) if select.target_list.len() == 1 && is_bare_select(&select, true) => expr_from(text, prefix, predicate),
+        _ => Err(FragmentError::new("expected a single boolean condition").help("write only the condition, as after WHERE")),
+    }
+}
+
+/// Parses a column type and normalises it.
+pub fn parse_type(text: &str) -> Result<SqlType, FragmentError> {
+    let trimmed = text.trim();
+    if SERIAL_NAMES.contains(&trimmed.to_ascii_lowercase().as_str()) {
+        let base = if trimmed.to_ascii_lowercase().contains("big") || trimmed.ends_with('8') { "bigint" } else { "integer" };
+        return Err(FragmentError::new(format!("`{trimmed}` is not a type but a shorthand for a sequence and a default"))
+            .help(format!("declare type = \"{base}\" with identity = \"by default\" (or \"always\")")));
+    }
+    let prefix = "SELECT NULL::";
+    let select = parse_select(prefix, text)?;
+    let cast = match select.target_list.as_slice() {
+        [target] if is_bare_select(&select, false) => match &target.node {
+            Some(N::ResTarget(res)) if res.name.is_empty() => match res.val.as_deref().and_then(|v| v.node.as_ref()) {
+                Some(N::TypeCast(cast)) if is_null_const(cast.arg.as_deref()) => cast.type_name.clone(),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(type_name) = cast.filter(|t| !t.setof && !t.pct_type) else {
+        return Err(FragmentError::new(format!("`{trimmed}` is not a column type")));
+    };
+    let names: Vec<String> = type_name.names.iter().filter_map(string_value).collect();
+    let mut typmods = Vec::new();
+    for typmod in &type_name.typmods {
+        match integer_value(typmod) {
+            Some(value) => typmods.push(value),
+            None => return Err(FragmentError::new(format!("type modifiers of `{trimmed}` must be integers"))),
+        }
+    }
+    let base = SqlType::resolve_base(&names);
+    // `char` without a length means `character(1)`, and the grammar says so.
+    if let TypeBase::Builtin(name) = &base {
+        if name == "interval" && !typmods.is_empty() {
+            return Err(FragmentError::new("interval field restrictions are not supported in schema.toml").help("declare the column as plain `interval`"));
+        }
+    }
+    Ok(SqlType { base, typmods, array_dims: type_name.array_bounds.len() })
+}
+
+fn parse_select(prefix: &str, text: &str) -> Result<SelectStmt, FragmentError> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(FragmentError::new("the SQL fragment is empty"));
+    }
+    let sql = format!("{prefix}{trimmed}");
+    let parsed = pg_query::parse(&sql, 0).map_err(|_| {
+        let failure = parse_failure(&sql);
+        let leading = text.len() - text.trim_start().len();
+        FragmentError {
+            message: failure.as_ref().map(|f| f.message.clone()).unwrap_or_else(|| "invalid SQL".into()),
+            offset: failure.and_then(|f| f.offset).map(|o| o.saturating_sub(prefix.len()) + leading),
+            help: None,
+        }
+    })?;
+    let mut stmts = parsed.protobuf.stmts.into_iter();
+    match (stmts.next().and_then(|s| s.stmt).and_then(|s| s.node), stmts.next()) {
+        (Some(N::SelectStmt(select)), None) => Ok(*select),
+        _ => Err(FragmentError::new("expected a single SQL fragment, found more than one statement").help("remove the `;` and what follows it")),
+    }
+}
+
+/// True when the SELECT has nothing but its target list (and a WHERE, if allowed).
+fn is_bare_select(select: &SelectStmt, allow_where: bool) -> bool {
+    select.from_clause.is_empty()
+        && (allow_where || select.where_clause.is_none())
+        && select.distinct_clause.is_empty()
+        && select.into_clause.is_none()
+        && select.group_clause.is_empty()
+        && select.having_clause.is_none()
+        && select.window_clause.is_empty()
+        && select.values_lists.is_empty()
+        && select.sort_clause.is_empty()
+        && select.limit_count.is_none()
+        && select.limit_offset.is_none()
+        && select.locking_clause.is_empty()
+        && select.with_clause.is_none()
+        && select.larg.is_none()
+}
+
+fn expr_from(text: &str, prefix: &str, node: &Node) -> Result<Expr, FragmentError> {
+    // The canonical form is pg_query's deparse of the wrapped statement: the same
+    // for `now()` and `NOW( )`, and for redundant parentheses.
+    let wrapped = pg_query::parse(&format!("{prefix}{}", text.trim()), 0).map_err(|e| FragmentError::new(e.to_string()))?;
+    let deparsed = wrapped.deparse(Default::default()).map_err(|e| FragmentError::new(format!("cannot normalise the expression: {e}")))?;
+    let canonical = deparsed.strip_prefix(prefix).unwrap_or(&deparsed).to_string();
+    let mut volatile = false;
+    let mut columns = BTreeSet::new();
+    walk(node, &mut |kind, fields| match kind {
+        "FuncCall" => {
+            let name = strings(&fields["funcname"]).pop().unwrap_or_default();
+            volatile |= !NON_VOLATILE_FUNCTIONS.contains(&name.as_str());
+        }
+        "SubLink" => volatile = true,
+        "ColumnRef" => {
+            if let Some(name) = strings(&fields["fields"]).pop() {
+                columns.insert(name);
+            }
+        }
+        _ => {}
+    });
+    Ok(Expr { text: text.trim().to_string(), canonical, volatile, constant: is_constant(node), columns })
+}
+
+fn is_constant(node: &Node) -> bool {
+    match &node.node {
+        Some(N::AConst(_)) => true,
+        Some(N::TypeCast(cast)) => cast.arg.as_deref().is_some_and(is_constant),
+        Some(N::AExpr(expr)) => {
+            // A negative number is the unary minus operator applied to a constant.
+            expr.lexpr.is_none() && expr.rexpr.as_deref().is_some_and(is_constant)
+        }
+        _ => false,
+    }
+}
+
+fn is_null_const(node: Option<&Node>) -> bool {
+    matches!(node.and_then(|n| n.node.as_ref()), Some(N::AConst(c)) if c.isnull)
+}
+
+fn string_value(node: &Node) -> Option<String> {
+    match &node.node {
+        Some(N::String(s)) => Some(s.sval.clone()),
+        _ => None,
+    }
+}
+
+fn integer_value(node: &Node) -> Option<i64> {
+    match &node.node {
+        Some(N::AConst(c)) => match &c.val {
+            Some(a_const::Val::Ival(i)) => Some(i64::from(i.ival)),
+            _ => None,
+        },
+        Some(N::Integer(i)) => Some(i64::from(i.ival)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ty(text: &str) -> String {
+        parse_type(text).unwrap_or_else(|e| panic!("{text}: {e:?}")).sql()
+    }
+
+    #[test]
+    fn type_aliases_normalise_to_one_form() {
+        let groups: &[(&[&str], &str)] = &[
+            (&["int", "int4", "integer", "INTEGER", "pg_catalog.int4"], "integer"),
+            (&["int8", "bigint"], "bigint"),
+            (&["int2", "smallint"], "smallint"),
+            (&["varchar(20)", "character varying(20)", "VARCHAR (20)"], "character varying(20)"),
+            (&["varchar", "character varying"], "character varying"),
+            (&["timestamptz", "timestamp with time zone"], "timestamp with time zone"),
+            (&["timestamp", "timestamp without time zone"], "timestamp without time zone"),
+            (&["timestamptz(3)", "timestamp(3) with time zone"], "timestamp(3) with time zone"),
+            (&["bool", "boolean"], "boolean"),
+            (&["numeric(10,2)", "decimal(10, 2)", "NUMERIC(10,2)"], "numeric(10,2)"),
+            (&["float8", "double precision", "float"], "double precision"),
+            (&["float4", "real"], "real"),
+            (&["int[]", "integer[]", "int4[]", "integer array", "int[3]"], "integer[]"),
+            (&["text[][]"], "text[][]"),
+            (&["char(3)", "character(3)", "bpchar(3)"], "character(3)"),
+            (&["mood", "public.mood"], "mood"),
+            (&["billing.status"], "billing.status"),
+            (&["\"Mood\""], "\"Mood\""),
+        ];
+        for (aliases, expected) in groups {
+            for alias in *aliases {
+                assert_eq!(ty(alias), *expected, "type {alias}");
+            }
+        }
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_type() {
+        assert!(parse_type("int; drop table users").is_err());
+        assert!(parse_type("").is_err());
+        assert!(parse_type("int int").is_err());
+        let serial = parse_type("bigserial").expect_err("serial is refused");
+        assert!(serial.help.expect("help").contains("identity"));
+    }
+
+    #[test]
+    fn expressions_are_checked_and_classified() {
+        let now = parse_expression("now()").expect("valid");
+        assert!(!now.volatile && !now.constant);
+        assert_eq!(now, parse_expression(" NOW( ) ").expect("valid"));
+        let random = parse_expression("gen_random_uuid()").expect("valid");
+        assert!(random.volatile);
+        let constant = parse_expression("'active'::text").expect("valid");
+        assert!(constant.constant && !constant.volatile);
+        assert!(parse_expression("-1").expect("valid").constant);
+        let backfill = parse_expression("lower(legacy_email)").expect("valid");
+        assert_eq!(backfill.columns.iter().collect::<Vec<_>>(), ["legacy_email"]);
+    }
+
+    #[test]
+    fn rejects_statements_smuggled_into_fragments() {
+        for bad in ["1; DROP TABLE users", "1 FROM users", "(SELECT 1", "a,b", ""] {
+            assert!(parse_expression(bad).is_err(), "{bad}");
+        }
+        let err = parse_expression("lower(email").expect_err("unbalanced");
+        assert_eq!(err.offset, Some(11));
+        assert!(parse_predicate("created_at > now()").is_ok());
+        assert!(parse_predicate("x > 1 ORDER BY 1").is_err());
+    }
+}
