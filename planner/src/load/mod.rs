@@ -19,13 +19,14 @@ pub use suggest::{closest, did_you_mean};
 /// Loads a schema.toml text; `path` is used only in error messages.
 pub fn load_schema(path: &str, source: &str) -> Result<Schema, LoadError> {
     let raw: RawFile = toml::from_str(source).map_err(|e| LoadError { errors: vec![toml_error(path, source, &e)] })?;
-    let mut cx = Context { path, source, errors: Vec::new() };
+    let mut cx = Context { path, source, errors: Vec::new(), enums: Default::default() };
     let mut schema = Schema::default();
     for (name, raw_enum) in &raw.enums {
         if let Some(e) = cx.enum_type(name, raw_enum.get_ref()) {
             schema.enums.insert(e.name.clone(), e);
         }
     }
+    cx.enums = schema.enums.keys().cloned().collect();
     for (name, raw_table) in &raw.tables {
         let Some(qualified) = cx.qualified(name, "table") else { continue };
         if schema.tables.contains_key(&qualified) {
@@ -37,10 +38,22 @@ pub fn load_schema(path: &str, source: &str) -> Result<Schema, LoadError> {
     }
     references::check(&mut cx, &raw, &schema);
     if cx.errors.is_empty() {
+        default_referenced_columns(&mut schema);
         Ok(schema)
     } else {
         cx.errors.sort_by_key(|e| e.span.start);
         Err(LoadError { errors: cx.errors })
+    }
+}
+
+/// A foreign key without `referenced_columns` references the target's primary key.
+fn default_referenced_columns(schema: &mut Schema) {
+    let primary_keys: std::collections::BTreeMap<QualifiedName, Vec<String>> =
+        schema.tables.iter().filter_map(|(name, t)| Some((name.clone(), t.primary_key.as_ref()?.columns.clone()))).collect();
+    for fk in schema.tables.values_mut().flat_map(|t| t.foreign_keys.iter_mut()) {
+        if fk.referenced_columns.is_empty() {
+            fk.referenced_columns = primary_keys.get(&fk.references).cloned().unwrap_or_default();
+        }
     }
 }
 
@@ -49,6 +62,8 @@ pub(crate) struct Context<'a> {
     path: &'a str,
     source: &'a str,
     errors: Vec<SourceError>,
+    /// Enums the file declares: the user-defined types a bare type name may mean.
+    enums: std::collections::BTreeSet<QualifiedName>,
 }
 
 impl Context<'_> {

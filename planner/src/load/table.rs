@@ -6,7 +6,7 @@ use toml::Spanned;
 use super::raw::{RawColumn, RawForeignKey, RawIndex, RawTable, Text};
 use super::{did_you_mean, Context};
 use crate::model::{
-    derived_name, Check, Column, Deferrable, Expr, ForeignKey, Identity, Index, IndexKey, PrimaryKey, QualifiedName,
+    builtin_type_names, derived_name, Check, Column, Deferrable, Expr, ForeignKey, Identity, Index, IndexKey, PrimaryKey, QualifiedName,
     ReferentialAction, Table, Unique,
 };
 use crate::sql::{parse_expression, parse_predicate, parse_type};
@@ -72,6 +72,19 @@ impl Context<'_> {
                 return None;
             }
         };
+        if let Some(user_type) = ty.user_type() {
+            // A bare unknown name is most likely a typo of a built-in type; a type from an
+            // extension is written schema-qualified (`public.citext`), which is accepted.
+            let qualified = raw.ty.get_ref().contains('.');
+            if !qualified && !self.enums.contains(user_type) {
+                let enums: Vec<String> = self.enums.iter().map(|e| e.name.clone()).collect();
+                let candidates = builtin_type_names().chain(enums.iter().map(String::as_str));
+                let help = did_you_mean(&user_type.name, candidates)
+                    .or_else(|| Some(format!("declare it under [enums.{}], or write an extension's type schema-qualified (`public.{}`)", user_type.name, user_type.name)));
+                self.error(raw.ty.span(), format!("unknown type `{}`", raw.ty.get_ref()), help);
+                return None;
+            }
+        }
         let mut column = Column::new(raw.name.get_ref().clone(), ty);
         column.nullable = raw.nullable.unwrap_or(true);
         column.default = raw.default.as_ref().and_then(|d| self.expression("default", d));

@@ -8,4 +8,4 @@ mod types;
 pub use expr::Expr;
 pub use name::{derived_name, quote_ident, quote_literal, QualifiedName, MAX_IDENTIFIER_BYTES};
 pub use schema::*;
-pub use types::{SqlType, TypeBase, SERIAL_NAMES};
+pub use types::{builtin_type_names, SqlType, TypeBase, SERIAL_NAMES};

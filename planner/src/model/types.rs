@@ -163,6 +163,11 @@ impl Serialize for SqlType {
     }
 }
 
+/// Every built-in type name a user might write, for "did you mean" suggestions.
+pub fn builtin_type_names() -> impl Iterator<Item = &'static str> {
+    BUILTINS.iter().flat_map(|(internal, display)| [*internal, *display]).chain(ALIASES.iter().map(|(alias, _)| *alias))
+}
+
 fn is_builtin(name: &str) -> bool {
     let name = canonical_builtin(name);
     BUILTINS.iter().any(|(internal, _)| *internal == name)

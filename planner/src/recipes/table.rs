@@ -108,6 +108,7 @@ pub fn create_table(r: &mut Recipe, cx: &Context<'_>, table: &Table) {
             .lock(op, cx.pg, t, Some(&fk.references))
             .undo(format!("ALTER TABLE {} DROP CONSTRAINT {}", t.sql(), quote_ident(&fk.name)))
             .needs(Obj::Table(t.clone()))
+            .needs(Obj::Table(fk.references.clone()))
             .needs(Obj::unique_key(&fk.references, &fk.referenced_columns))
             .creates(Obj::Constraint(t.clone(), fk.name.clone()));
     }

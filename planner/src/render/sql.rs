@@ -1,0 +1,70 @@
+//! The SQL rendering of a plan: a script a person could run phase by phase, with
+//! `SET lock_timeout`, transaction blocks where steps are transactional, and
+//! backfills as a `DO` loop that commits every batch.
+
+use std::fmt::Write;
+
+use crate::model::Table;
+use crate::plan::{Backfill, Plan, Step};
+
+/// The lock timeout the script sets; the executor uses the same default.
+pub const LOCK_TIMEOUT: &str = "1s";
+
+/// Renders `plan` as SQL. `tables` gives the key column types that backfill loops
+/// declare (the desired schema's tables).
+pub fn render_sql(plan: &Plan, table: &dyn Fn(&crate::model::QualifiedName) -> Option<Table>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "-- bellows plan for PostgreSQL {}, fingerprint {}", plan.pg_version, plan.fingerprint);
+    let _ = writeln!(out, "-- Run each phase at its time. Steps marked \"outside a transaction\" must not be wrapped in BEGIN/COMMIT.");
+    let _ = writeln!(out, "-- A statement that cannot get its lock within lock_timeout fails instead of queueing writes behind it: retry it.");
+    let _ = writeln!(out, "SET lock_timeout = '{LOCK_TIMEOUT}';");
+    for phase in plan.phases.iter().filter(|p| !p.steps.is_empty()) {
+        let _ = writeln!(out, "\n-- ===== {}: {} =====", phase.name, phase.name.promise());
+        for step in &phase.steps {
+            step_sql(&mut out, step, table);
+        }
+    }
+    out
+}
+
+fn step_sql(out: &mut String, step: &Step, table: &dyn Fn(&crate::model::QualifiedName) -> Option<Table>) {
+    let where_ = if step.transactional { "" } else { " (outside a transaction)" };
+    let _ = writeln!(out, "\n-- step {}{where_}: {}", step.id, step.description);
+    let locks: Vec<String> = step.locks.iter().map(|l| format!("{} on {} ({})", l.mode, l.relation, l.cost)).collect();
+    if !locks.is_empty() {
+        let _ = writeln!(out, "-- locks: {}", locks.join("; "));
+    }
+    if let Some(backfill) = &step.backfill {
+        let _ = writeln!(out, "{};", backfill_loop(backfill, table(&backfill.table).as_ref()));
+        return;
+    }
+    if step.transactional {
+        let _ = writeln!(out, "BEGIN;");
+    }
+    for statement in &step.sql {
+        let _ = writeln!(out, "{statement};");
+    }
+    if step.transactional {
+        let _ = writeln!(out, "COMMIT;");
+    }
+}
+
+/// A `DO` block running the batches until none is left, committing after each
+/// (PostgreSQL 11+ allows COMMIT in a DO block run outside a transaction).
+fn backfill_loop(backfill: &Backfill, table: Option<&Table>) -> String {
+    let key_type = |k: &String| table.and_then(|t| t.column(k)).map_or_else(|| "text".to_string(), |c| c.ty.sql());
+    let vars: Vec<String> = (1..=backfill.key.len()).map(|i| format!("k{i}")).collect();
+    let declare: Vec<String> = backfill.key.iter().zip(&vars).map(|(k, v)| format!("  {v} {};", key_type(k))).collect();
+    let into = format!("{}, updated", vars.join(", "));
+    format!(
+        "DO $bellows$\nDECLARE\n{}\n  updated bigint;\n  found_rows bigint;\nBEGIN\n  \
+         EXECUTE $q${}$q$ INTO {into};\n  GET DIAGNOSTICS found_rows = ROW_COUNT;\n  \
+         WHILE found_rows > 0 LOOP\n    COMMIT;\n    \
+         EXECUTE $q${}$q$ INTO {into} USING {};\n    GET DIAGNOSTICS found_rows = ROW_COUNT;\n  END LOOP;\nEND\n$bellows$",
+        declare.join("\n"),
+        backfill.first_batch_sql,
+        backfill.batch_sql,
+        vars.join(", ")
+    )
+}
+

@@ -1,0 +1,52 @@
+//! Command-line parsing and dispatch. Thin: it parses arguments, calls the libraries
+//! and renders output.
+
+mod exit;
+mod plan;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use exit::{code, Failure};
+
+/// Plans and runs zero-downtime schema changes on PostgreSQL.
+#[derive(Debug, Parser)]
+#[command(name = "bellows", version, about, long_about = None, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+const EXIT_CODES: &str = "Exit codes: 0 success; 1 lint findings at error severity; 2 a step failed; 3 postflight check failed; 4 abort failed; 5 usage or configuration error.";
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compare two schemas and print the phased plan (expand, backfill, contract).
+    Plan(plan::PlanArgs),
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            // Help and version are not errors; every other parse error is a usage error.
+            return match error.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                _ => ExitCode::from(code::USAGE),
+            };
+        }
+    };
+    let result = match &cli.command {
+        Command::Plan(args) => plan::run(args),
+    };
+    match result {
+        Ok(status) => ExitCode::from(status),
+        Err(Failure { code, error }) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(code)
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! `bellows plan`: loads the current and desired schemas, plans, renders.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+use planner::locks::PgVersion;
+use planner::model::Schema;
+use planner::render::{render_json, render_markdown, render_sql, render_text};
+use planner::{load_schema, make_plan, PlanError, PlanOptions};
+
+use super::exit::{code, Failure};
+use super::report::{render_source_errors, stderr_color, stdout_color};
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The current schema: a schema.toml file. Without it, plan from an empty database.
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+    /// The desired schema.
+    #[arg(long, value_name = "FILE", default_value = "schema.toml")]
+    pub to: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// PostgreSQL major version the plan targets (10 to 18).
+    #[arg(long, value_name = "N", default_value = "15", value_parser = parse_pg_version)]
+    pub pg_version: PgVersion,
+    /// Rows per backfill batch.
+    #[arg(long, value_name = "ROWS", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch_size: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Sql,
+    Markdown,
+}
+
+pub fn parse_pg_version(text: &str) -> Result<PgVersion, String> {
+    PgVersion::parse(text).ok_or_else(|| format!("expected a PostgreSQL major version from {} to {}, such as 15", PgVersion::OLDEST, PgVersion::NEWEST))
+}
+
+pub fn run(args: &PlanArgs) -> Result<u8, Failure> {
+    let current = match &args.from {
+        Some(path) => load(path)?,
+        None => Schema::default(),
+    };
+    let desired = load(&args.to)?;
+    let options = PlanOptions { pg_version: args.pg_version, batch_size: args.batch_size };
+    let plan = make_plan(&current, &desired, options).map_err(refused)?;
+    let output = match args.format {
+        PlanFormat::Text => render_text(&plan, stdout_color()),
+        PlanFormat::Json => render_json(&plan),
+        PlanFormat::Sql => render_sql(&plan, &|name| desired.tables.get(name).cloned()),
+        PlanFormat::Markdown => render_markdown(&plan),
+    };
+    print!("{output}");
+    Ok(code::SUCCESS)
+}
+
+/// Reads and loads a schema file, printing located errors.
+pub fn load(path: &Path) -> Result<Schema, Failure> {
+    let shown = path.display().to_string();
+    if path.extension().is_some_and(|e| e == "sql") {
+        return Err(Failure::usage(anyhow::anyhow!("{shown}: reading a schema from a SQL dump is not supported yet; give a schema.toml")));
+    }
+    let source = std::fs::read_to_string(path).with_context(|| format!("cannot read {shown}"))?;
+    load_schema(&shown, &source).map_err(|e| {
+        eprint!("{}", render_source_errors(&source, &e.errors, stderr_color()));
+        let count = e.errors.len();
+        Failure::with_code(code::USAGE, anyhow::anyhow!("{shown} is not a valid schema file ({count} problem{})", if count == 1 { "" } else { "s" }))
+    })
+}
+
+fn refused(error: PlanError) -> Failure {
+    let help = error.help().map(|h| format!("\n  help: {h}")).unwrap_or_default();
+    Failure::usage(anyhow::anyhow!("cannot plan safely: {error}{help}"))
+}
