@@ -78,7 +78,7 @@ impl Context<'_> {
             let qualified = raw.ty.get_ref().contains('.');
             if !qualified && !self.enums.contains(user_type) {
                 let enums: Vec<String> = self.enums.iter().map(|e| e.name.clone()).collect();
-                let candidates = builtin_type_names().chain(enums.iter().map(String::as_str));
+                let candidates: Vec<&str> = builtin_type_names().chain(enums.iter().map(String::as_str)).collect();
                 let help = did_you_mean(&user_type.name, candidates)
                     .or_else(|| Some(format!("declare it under [enums.{}], or write an extension's type schema-qualified (`public.{}`)", user_type.name, user_type.name)));
                 self.error(raw.ty.span(), format!("unknown type `{}`", raw.ty.get_ref()), help);
