@@ -77,9 +77,8 @@ impl Context<'_> {
             // extension is written schema-qualified (`public.citext`), which is accepted.
             let qualified = raw.ty.get_ref().contains('.');
             if !qualified && !self.enums.contains(user_type) {
-                let enums: Vec<String> = self.enums.iter().map(|e| e.name.clone()).collect();
-                let candidates: Vec<&str> = builtin_type_names().chain(enums.iter().map(String::as_str)).collect();
-                let help = did_you_mean(&user_type.name, candidates)
+                let candidates: Vec<String> = builtin_type_names().map(str::to_string).chain(self.enums.iter().map(|e| e.name.clone())).collect();
+                let help = did_you_mean(&user_type.name, candidates.iter().map(String::as_str))
                     .or_else(|| Some(format!("declare it under [enums.{}], or write an extension's type schema-qualified (`public.{}`)", user_type.name, user_type.name)));
                 self.error(raw.ty.span(), format!("unknown type `{}`", raw.ty.get_ref()), help);
                 return None;
