@@ -91,11 +91,14 @@ fn column_objects(step: &mut crate::plan::step::Step, t: &QualifiedName, column:
 }
 
 pub(super) fn fill_trigger(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &str, fill: &Expr, names: &TriggerNames) {
-    r.step(Phase::Expand, format!("add-fill-trigger:{}", dotted(t, column)), format!("fill {t}.{} from `{fill}` on writes that leave it NULL", quote_ident(column)))
-        .sql(trigger::fill(names, t, column, fill, cx.pg).join(";\n"))
-        .lock(Op::CreateTrigger, cx.pg, t, None)
-        .undo(names.drop_sql(t).join(";\n"))
-        .needs(Obj::Column(t.clone(), column.to_string()));
+    let step = r.step(Phase::Expand, format!("add-fill-trigger:{}", dotted(t, column)), format!("fill {t}.{} from `{fill}` on writes that leave it NULL", quote_ident(column)));
+    trigger::fill(names, t, column, fill, cx.pg).into_iter().for_each(|s| {
+        step.sql(s);
+    });
+    names.drop_sql(t).into_iter().for_each(|s| {
+        step.undo(s);
+    });
+    step.lock(Op::CreateTrigger, cx.pg, t, None).needs(Obj::Column(t.clone(), column.to_string()));
 }
 
 pub(super) fn drop_trigger(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, names: &TriggerNames, column: &str, kind: &str) {

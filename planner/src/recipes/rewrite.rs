@@ -121,10 +121,14 @@ fn shadow_column(
     if let Some(user_type) = target.ty.user_type() {
         step.needs(Obj::Type(user_type.clone()));
     }
-    r.step(Phase::Expand, format!("add-sync-trigger:{}", dotted(t, &target.name)), format!("keep {t}.{} and {t}.{n} in sync on every write", quote_ident(source)))
-        .sql(trigger::sync(names, t, source, &target.name, to_new, to_old, cx.pg).join(";\n"))
-        .lock(Op::CreateTrigger, cx.pg, t, None)
-        .undo(names.drop_sql(t).join(";\n"));
+    let step = r.step(Phase::Expand, format!("add-sync-trigger:{}", dotted(t, &target.name)), format!("keep {t}.{} and {t}.{n} in sync on every write", quote_ident(source)));
+    trigger::sync(names, t, source, &target.name, to_new, to_old, cx.pg).into_iter().for_each(|s| {
+        step.sql(s);
+    });
+    names.drop_sql(t).into_iter().for_each(|s| {
+        step.undo(s);
+    });
+    step.lock(Op::CreateTrigger, cx.pg, t, None);
     let table = cx.table(t).ok_or_else(|| PlanError::refused(t, "the table is not in the desired schema", "declare it"))?;
     let (first, next) = batch_update(table, key, &format!("{n} = {to_new}"), &format!("t.{n} IS DISTINCT FROM ({to_new})"), cx.batch_size);
     let copy_id = format!("backfill:{}", dotted(t, &target.name));

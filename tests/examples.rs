@@ -1,0 +1,96 @@
+//! Every scenario under `examples/`: its plan in text and JSON is kept as an insta
+//! snapshot, and every SQL statement the planner emits parses with pg_query.
+//! (PL/pgSQL bodies are checked by running the plans on a real server, in
+//! `tests/examples_apply.rs`: pg_query's own `parse_plpgsql` is broken in 18.1.)
+
+use std::path::{Path, PathBuf};
+
+use planner::render::{render_json, render_sql, render_text};
+use planner::{load_schema, make_plan, Plan, PlanOptions, Schema};
+
+fn examples() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))
+        .expect("examples/ exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.join("after.toml").exists())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn load(path: &Path) -> Schema {
+    let text = std::fs::read_to_string(path).expect("readable example");
+    load_schema(&path.display().to_string(), &text).unwrap_or_else(|e| panic!("{} does not load:\n{e}", path.display()))
+}
+
+fn plan_of(dir: &Path) -> (Schema, Result<Plan, planner::PlanError>) {
+    let before = load(&dir.join("before.toml"));
+    let after = load(&dir.join("after.toml"));
+    let plan = make_plan(&before, &after, PlanOptions::default());
+    (after, plan)
+}
+
+fn name(dir: &Path) -> String {
+    dir.file_name().expect("a folder name").to_string_lossy().into_owned()
+}
+
+#[test]
+fn there_are_enough_scenarios() {
+    assert!(examples().len() >= 15, "at least 15 example scenarios");
+}
+
+#[test]
+fn plans_match_their_snapshots() {
+    for dir in examples() {
+        let name = name(&dir);
+        match plan_of(&dir).1 {
+            Ok(plan) => {
+                insta::assert_snapshot!(format!("{name}.text"), render_text(&plan, false));
+                insta::assert_snapshot!(format!("{name}.json"), render_json(&plan));
+            }
+            Err(error) => {
+                assert!(name.contains("refused"), "{name} was refused unexpectedly: {error}");
+                insta::assert_snapshot!(format!("{name}.refused"), format!("{error}\nhelp: {}", error.help().unwrap_or_default()));
+            }
+        }
+    }
+}
+
+#[test]
+fn refused_examples_are_refused_and_others_are_not() {
+    for dir in examples() {
+        let refused = plan_of(&dir).1.is_err();
+        assert_eq!(refused, name(&dir).contains("refused"), "{}", name(&dir));
+    }
+}
+
+#[test]
+fn every_emitted_statement_parses() {
+    let mut checked = 0;
+    for dir in examples() {
+        let (after, Ok(plan)) = plan_of(&dir) else { continue };
+        for step in plan.steps() {
+            let backfill = step.backfill.iter().flat_map(|b| [&b.first_batch_sql, &b.batch_sql]);
+            for statement in step.sql.iter().chain(&step.undo).chain(backfill) {
+                let parsed = pg_query::parse(statement, 0).unwrap_or_else(|e| panic!("{}: step {} emits SQL that does not parse: {e}\n{statement}", name(&dir), step.id));
+                assert!(!parsed.protobuf.stmts.is_empty(), "{}: empty statement in step {}", name(&dir), step.id);
+                checked += 1;
+            }
+        }
+        let script = render_sql(&plan, &|n| after.tables.get(n).cloned());
+        pg_query::parse(&script, 0).unwrap_or_else(|e| panic!("{}: the SQL rendering does not parse: {e}", name(&dir)));
+    }
+    assert!(checked > 50, "only {checked} statements checked");
+}
+
+#[test]
+fn the_same_input_gives_the_same_bytes() {
+    for dir in examples() {
+        if let (_, Ok(first)) = plan_of(&dir) {
+            let (_, second) = plan_of(&dir);
+            let second = second.expect("planned once, plans again");
+            assert_eq!(render_json(&first), render_json(&second), "{}", name(&dir));
+            assert_eq!(first.fingerprint, second.fingerprint);
+        }
+    }
+}
