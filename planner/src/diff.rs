@@ -35,6 +35,8 @@ pub enum Change {
     DropIndex { table: QualifiedName, index: Index },
     /// A changed index definition under the same name.
     ReplaceIndex { table: QualifiedName, old: Index, new: Index },
+    /// The same index definition under a new name.
+    RenameIndex { table: QualifiedName, from: String, to: String },
     AddPrimaryKey { table: QualifiedName, primary_key: PrimaryKey },
     AddUnique { table: QualifiedName, unique: Unique },
     AddCheck { table: QualifiedName, check: Check },
@@ -42,6 +44,8 @@ pub enum Change {
     DropConstraint { table: QualifiedName, constraint: Constraint },
     /// A changed constraint definition under the same name.
     ReplaceConstraint { table: QualifiedName, old: Constraint, new: Constraint },
+    /// The same constraint definition under a new name.
+    RenameConstraint { table: QualifiedName, from: String, to: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -70,6 +74,18 @@ pub enum Constraint {
 }
 
 impl Constraint {
+    /// The same constraint under another name.
+    fn renamed(&self, name: &str) -> Constraint {
+        let mut copy = self.clone();
+        match &mut copy {
+            Constraint::PrimaryKey(c) => c.name = name.to_string(),
+            Constraint::Unique(c) => c.name = name.to_string(),
+            Constraint::Check(c) => c.name = name.to_string(),
+            Constraint::ForeignKey(c) => c.name = name.to_string(),
+        }
+        copy
+    }
+
     pub fn name(&self) -> &str {
         match self {
             Constraint::PrimaryKey(c) => &c.name,
@@ -191,16 +207,19 @@ fn diff_table(current: &Table, desired: &Table, changes: &mut Vec<Change>) -> Re
     for column in current.columns.iter().filter(|c| !kept.contains(c.name.as_str())) {
         changes.push(Change::DropColumn { table: t.clone(), column: column.clone() });
     }
-    diff_by_name(&current.indexes, &desired.indexes, |i| &i.name, changes, |old, new, changes| match (old, new) {
+    let rename_index = |i: &Index, name: &str| Index { name: name.to_string(), ..i.clone() };
+    diff_by_name(&current.indexes, &desired.indexes, |i| &i.name, rename_index, changes, |old, new, changes| match (old, new) {
         (None, Some(new)) => changes.push(Change::AddIndex { table: t.clone(), index: new.clone() }),
         (Some(old), None) => changes.push(Change::DropIndex { table: t.clone(), index: old.clone() }),
+        (Some(old), Some(new)) if old.name != new.name => changes.push(Change::RenameIndex { table: t.clone(), from: old.name.clone(), to: new.name.clone() }),
         (Some(old), Some(new)) => changes.push(Change::ReplaceIndex { table: t.clone(), old: old.clone(), new: new.clone() }),
         (None, None) => {}
     });
     let (old_constraints, new_constraints) = (Constraint::of(current), Constraint::of(desired));
-    diff_by_name(&old_constraints, &new_constraints, |c| c.name(), changes, |old, new, changes| match (old, new) {
+    diff_by_name(&old_constraints, &new_constraints, |c| c.name(), Constraint::renamed, changes, |old, new, changes| match (old, new) {
         (None, Some(new)) => changes.push(add_constraint(t, new.clone())),
         (Some(old), None) => changes.push(Change::DropConstraint { table: t.clone(), constraint: old.clone() }),
+        (Some(old), Some(new)) if old.name() != new.name() => changes.push(Change::RenameConstraint { table: t.clone(), from: old.name().to_string(), to: new.name().to_string() }),
         (Some(old), Some(new)) => changes.push(Change::ReplaceConstraint { table: t.clone(), old: old.clone(), new: new.clone() }),
         (None, None) => {}
     });
@@ -221,21 +240,33 @@ fn add_constraint(table: &QualifiedName, constraint: Constraint) -> Change {
 }
 
 /// Pairs two lists by name and reports additions, removals and changed definitions.
+/// An unpaired old item whose definition equals an unpaired new one's (but for the
+/// name) is reported as a rename, not a drop and an add: renaming a table keeps its
+/// constraint names, while the default names in schema.toml follow the new name.
 fn diff_by_name<T: PartialEq>(
     current: &[T],
     desired: &[T],
     name: impl Fn(&T) -> &str,
+    renamed: impl Fn(&T, &str) -> T,
     changes: &mut Vec<Change>,
     mut report: impl FnMut(Option<&T>, Option<&T>, &mut Vec<Change>),
 ) {
+    let added: Vec<&T> = desired.iter().filter(|d| !current.iter().any(|c| name(c) == name(d))).collect();
+    let mut renamed_to: Vec<&str> = Vec::new();
     for old in current {
         match desired.iter().find(|d| name(d) == name(old)) {
-            None => report(Some(old), None, changes),
+            None => match added.iter().find(|new| !renamed_to.contains(&name(new)) && renamed(old, name(new)) == ***new) {
+                Some(new) => {
+                    renamed_to.push(name(new));
+                    report(Some(old), Some(new), changes);
+                }
+                None => report(Some(old), None, changes),
+            },
             Some(new) if new != old => report(Some(old), Some(new), changes),
             Some(_) => {}
         }
     }
-    for new in desired.iter().filter(|d| !current.iter().any(|c| name(c) == name(d))) {
+    for new in added.into_iter().filter(|n| !renamed_to.contains(&name(n))) {
         report(None, Some(new), changes);
     }
 }
@@ -304,6 +335,8 @@ impl Change {
             Change::AddIndex { table, index } => format!("add index {} on {table}", q(&index.name)),
             Change::DropIndex { table, index } => format!("drop index {} on {table}", q(&index.name)),
             Change::ReplaceIndex { table, new, .. } => format!("change definition of index {} on {table}", q(&new.name)),
+            Change::RenameIndex { table, from, to } => format!("rename index {} on {table} to {}", q(from), q(to)),
+            Change::RenameConstraint { table, from, to } => format!("rename constraint {} on {table} to {}", q(from), q(to)),
             Change::AddPrimaryKey { table, primary_key } => format!("add primary key {} on {table}", q(&primary_key.name)),
             Change::AddUnique { table, unique } => format!("add unique constraint {} on {table}", q(&unique.name)),
             Change::AddCheck { table, check } => format!("add check {} on {table}", q(&check.name)),

@@ -87,8 +87,8 @@ pub fn replace_constraint(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, o
     let name = new.name();
     let temporary = derived_name(&[name, "bellows_new"]);
     let (ready, swap) = match (old, new) {
-        (Constraint::Check(_), Constraint::Check(check)) => (add_check(r, cx, t, check, &temporary), rename_constraint(t, &temporary, name)),
-        (Constraint::ForeignKey(_), Constraint::ForeignKey(fk)) => (add_foreign_key(r, cx, t, fk, &temporary), rename_constraint(t, &temporary, name)),
+        (Constraint::Check(_), Constraint::Check(check)) => (add_check(r, cx, t, check, &temporary), rename_constraint_sql(t, &temporary, name)),
+        (Constraint::ForeignKey(_), Constraint::ForeignKey(fk)) => (add_foreign_key(r, cx, t, fk, &temporary), rename_constraint_sql(t, &temporary, name)),
         (Constraint::Unique(_), Constraint::Unique(unique)) => {
             let index = Index { name: temporary.clone(), keys: unique.columns.iter().cloned().map(IndexKey::Column).collect(), unique: true, predicate: None, method: None, include: Vec::new() };
             let build = build_index(r, cx, t, &index, &temporary, Phase::Expand);
@@ -123,6 +123,16 @@ pub fn replace_constraint(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, o
     Ok(())
 }
 
-fn rename_constraint(t: &QualifiedName, from: &str, to: &str) -> String {
+/// Same definition, new name: catalog only. Renaming a primary key or unique
+/// constraint renames its index too.
+pub fn rename_constraint(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, from: &str, to: &str) {
+    r.step(Phase::Expand, format!("rename-constraint:{}", dotted(t, to)), format!("rename constraint {} on {t} to {}", quote_ident(from), quote_ident(to)))
+        .sql(rename_constraint_sql(t, from, to))
+        .lock(Op::Rename, cx.pg, t, None)
+        .undo(rename_constraint_sql(t, to, from))
+        .needs(Obj::Table(t.clone()));
+}
+
+fn rename_constraint_sql(t: &QualifiedName, from: &str, to: &str) -> String {
     format!("ALTER TABLE {} RENAME CONSTRAINT {} TO {}", t.sql(), quote_ident(from), quote_ident(to))
 }

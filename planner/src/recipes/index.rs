@@ -87,6 +87,15 @@ pub fn replace_index(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, old: &
         .after(&drop_id);
 }
 
+/// Same definition, new name: catalog only (SHARE UPDATE EXCLUSIVE on PostgreSQL 12+).
+pub fn rename_index(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, from: &str, to: &str) {
+    r.step(Phase::Expand, format!("rename-index:{}", dotted(t, to)), format!("rename index {} to {}", t.sibling(from), quote_ident(to)))
+        .sql(format!("ALTER INDEX {} RENAME TO {}", t.sibling(from).sql(), quote_ident(to)))
+        .lock(Op::RenameIndex, cx.pg, t, None)
+        .undo(format!("ALTER INDEX {} RENAME TO {}", t.sibling(to).sql(), quote_ident(from)))
+        .needs(Obj::Table(t.clone()));
+}
+
 /// A unique constraint through a concurrently built unique index, attached with
 /// `USING INDEX` (catalog only).
 pub fn add_unique(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, unique: &Unique, name: &str) {

@@ -69,6 +69,8 @@ pub fn steps_for(change: &Change, cx: &Context<'_>) -> Result<Vec<Step>, PlanErr
         Change::AddIndex { table, index } => index::add_index(&mut r, cx, table, index, &index.name),
         Change::DropIndex { table, index } => index::drop_index(&mut r, cx, table, index),
         Change::ReplaceIndex { table, old, new } => index::replace_index(&mut r, cx, table, old, new),
+        Change::RenameIndex { table, from, to } => index::rename_index(&mut r, cx, table, from, to),
+        Change::RenameConstraint { table, from, to } => constraint::rename_constraint(&mut r, cx, table, from, to),
         Change::AddPrimaryKey { table, primary_key } => index::add_primary_key(&mut r, cx, table, primary_key),
         Change::AddUnique { table, unique } => index::add_unique(&mut r, cx, table, unique, &unique.name),
         Change::AddCheck { table, check } => {
