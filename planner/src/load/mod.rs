@@ -19,7 +19,7 @@ pub use suggest::{closest, did_you_mean};
 /// Loads a schema.toml text; `path` is used only in error messages.
 pub fn load_schema(path: &str, source: &str) -> Result<Schema, LoadError> {
     let raw: RawFile = toml::from_str(source).map_err(|e| LoadError { errors: vec![toml_error(path, source, &e)] })?;
-    let mut cx = Context { path, source, errors: Vec::new(), enums: Default::default() };
+    let mut cx = Context { path, source, errors: Vec::new(), enums: Default::default(), parsed: Default::default() };
     let mut schema = Schema::default();
     for (name, raw_enum) in &raw.enums {
         if let Some(e) = cx.enum_type(name, raw_enum.get_ref()) {
@@ -64,6 +64,26 @@ pub(crate) struct Context<'a> {
     errors: Vec<SourceError>,
     /// Enums the file declares: the user-defined types a bare type name may mean.
     enums: std::collections::BTreeSet<QualifiedName>,
+    /// Fragments already parsed: a schema repeats the same types and defaults many
+    /// times, and each pg_query parse costs microseconds (lookups only, so the hash
+    /// order never shows).
+    parsed: Parsed,
+}
+
+#[derive(Default)]
+pub(crate) struct Parsed {
+    types: std::collections::HashMap<String, Result<crate::model::SqlType, FragmentError>>,
+    expressions: std::collections::HashMap<String, Result<crate::model::Expr, FragmentError>>,
+}
+
+impl Parsed {
+    fn ty(&mut self, text: &str) -> Result<crate::model::SqlType, FragmentError> {
+        self.types.entry(text.to_string()).or_insert_with(|| crate::sql::parse_type(text)).clone()
+    }
+
+    fn expression(&mut self, text: &str) -> Result<crate::model::Expr, FragmentError> {
+        self.expressions.entry(text.to_string()).or_insert_with(|| crate::sql::parse_expression(text)).clone()
+    }
 }
 
 impl Context<'_> {

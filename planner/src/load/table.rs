@@ -9,7 +9,7 @@ use crate::model::{
     builtin_type_names, derived_name, Check, Column, Deferrable, Expr, ForeignKey, Identity, Index, IndexKey, PrimaryKey, QualifiedName,
     ReferentialAction, Table, Unique,
 };
-use crate::sql::{parse_expression, parse_predicate, parse_type};
+use crate::sql::parse_predicate;
 
 const INDEX_METHODS: &[&str] = &["btree", "hash", "gist", "spgist", "gin", "brin"];
 const ACTIONS: &[&str] = &["no action", "restrict", "cascade", "set null", "set default"];
@@ -65,7 +65,7 @@ impl Context<'_> {
     }
 
     fn column(&mut self, raw: &RawColumn) -> Option<Column> {
-        let ty = match parse_type(raw.ty.get_ref()) {
+        let ty = match self.parsed.ty(raw.ty.get_ref()) {
             Ok(ty) => ty,
             Err(e) => {
                 self.fragment_error("type", &raw.ty, e);
@@ -193,7 +193,7 @@ impl Context<'_> {
     }
 
     pub(super) fn expression(&mut self, what: &str, text: &Text) -> Option<Expr> {
-        match parse_expression(text.get_ref()) {
+        match self.parsed.expression(text.get_ref()) {
             Ok(expr) => Some(expr),
             Err(e) => {
                 self.fragment_error(what, text, e);

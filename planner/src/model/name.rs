@@ -122,6 +122,19 @@ fn is_plain_identifier(ident: &str) -> bool {
 }
 
 fn is_restricted_keyword(ident: &str) -> bool {
+    thread_local! {
+        // The scanner costs microseconds and a plan quotes the same names many times.
+        static KNOWN: std::cell::RefCell<std::collections::HashMap<String, bool>> = Default::default();
+    }
+    if let Some(known) = KNOWN.with(|k| k.borrow().get(ident).copied()) {
+        return known;
+    }
+    let restricted = scan_restricted_keyword(ident);
+    KNOWN.with(|k| k.borrow_mut().insert(ident.to_string(), restricted));
+    restricted
+}
+
+fn scan_restricted_keyword(ident: &str) -> bool {
     use pg_query::protobuf::KeywordKind;
     let Ok(scan) = pg_query::scan(ident) else {
         return true;
