@@ -21,13 +21,20 @@ fn schema(with_new_column: bool) -> String {
         let _ = writeln!(out, "  {{ name = \"parent_id\", type = \"bigint\" }},");
         let _ = writeln!(out, "  {{ name = \"name\", type = \"text\", nullable = false }},");
         let _ = writeln!(out, "  {{ name = \"amount\", type = \"numeric(12,2)\", default = \"0\" }},");
-        let _ = writeln!(out, "  {{ name = \"created_at\", type = \"timestamptz\", nullable = false, default = \"now()\" }},");
+        let _ = writeln!(
+            out,
+            "  {{ name = \"created_at\", type = \"timestamptz\", nullable = false, default = \"now()\" }},"
+        );
         if with_new_column {
             let _ = writeln!(out, "  {{ name = \"note\", type = \"text\" }},");
         }
         let _ = writeln!(out, "]\nindexes = [ {{ name = \"table_{i:04}_name_idx\", columns = [\"name\"] }} ]");
         if i > 0 {
-            let _ = writeln!(out, "foreign_keys = [ {{ name = \"table_{i:04}_parent_fk\", columns = [\"parent_id\"], references = \"table_{:04}\" }} ]", i - 1);
+            let _ = writeln!(
+                out,
+                "foreign_keys = [ {{ name = \"table_{i:04}_parent_fk\", columns = [\"parent_id\"], references = \"table_{:04}\" }} ]",
+                i - 1
+            );
         }
     }
     out
@@ -64,7 +71,11 @@ fn main() {
         render.push(rendered - planned);
         total.push(rendered - start);
     }
-    println!("plan_1000_tables: {TABLES} tables, {} + {} bytes of schema.toml, {steps} steps, median of {RUNS} runs", before.len(), after.len());
+    println!(
+        "plan_1000_tables: {TABLES} tables, {} + {} bytes of schema.toml, {steps} steps, median of {RUNS} runs",
+        before.len(),
+        after.len()
+    );
     println!("  load both files   {}", ms(median(load)));
     println!("  diff + plan       {}", ms(median(plan)));
     println!("  render text+json  {}", ms(median(render)));

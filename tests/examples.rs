@@ -72,7 +72,8 @@ fn every_emitted_statement_parses() {
         for step in plan.steps() {
             let backfill = step.backfill.iter().flat_map(|b| [&b.first_batch_sql, &b.batch_sql]);
             for statement in step.sql.iter().chain(&step.undo).chain(backfill) {
-                let parsed = pg_query::parse(statement, 0).unwrap_or_else(|e| panic!("{}: step {} emits SQL that does not parse: {e}\n{statement}", name(&dir), step.id));
+                let parsed = pg_query::parse(statement, 0)
+                    .unwrap_or_else(|e| panic!("{}: step {} emits SQL that does not parse: {e}\n{statement}", name(&dir), step.id));
                 assert!(!parsed.protobuf.stmts.is_empty(), "{}: empty statement in step {}", name(&dir), step.id);
                 checked += 1;
             }

@@ -9,43 +9,136 @@ use crate::error::PlanError;
 use crate::model::{Check, Column, Enum, Expr, ForeignKey, Identity, Index, PrimaryKey, QualifiedName, Schema, SqlType, Table, Unique};
 
 /// One semantic difference between two schemas.
+// A plan holds a handful of changes, built once: boxing the large variants would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
-    CreateSchema { schema: String },
-    CreateEnum { enum_type: Enum },
-    AddEnumValue { name: QualifiedName, value: String, position: EnumPosition },
-    DropEnum { name: QualifiedName },
-    CreateTable { table: Table },
-    DropTable { table: Table },
-    RenameTable { from: QualifiedName, to: QualifiedName },
-    AddColumn { table: QualifiedName, column: Column },
-    DropColumn { table: QualifiedName, column: Column },
+    CreateSchema {
+        schema: String,
+    },
+    CreateEnum {
+        enum_type: Enum,
+    },
+    AddEnumValue {
+        name: QualifiedName,
+        value: String,
+        position: EnumPosition,
+    },
+    DropEnum {
+        name: QualifiedName,
+    },
+    CreateTable {
+        table: Table,
+    },
+    DropTable {
+        table: Table,
+    },
+    RenameTable {
+        from: QualifiedName,
+        to: QualifiedName,
+    },
+    AddColumn {
+        table: QualifiedName,
+        column: Column,
+    },
+    DropColumn {
+        table: QualifiedName,
+        column: Column,
+    },
     /// A rename: `column` is the desired column, `old` the current one.
-    RenameColumn { table: QualifiedName, old: Column, column: Column },
-    AlterColumnType { table: QualifiedName, column: Column, from: SqlType },
-    SetNotNull { table: QualifiedName, column: Column },
-    DropNotNull { table: QualifiedName, column: String },
-    SetDefault { table: QualifiedName, column: String, default: Expr },
-    DropDefault { table: QualifiedName, column: String },
-    AddIdentity { table: QualifiedName, column: String, identity: Identity },
-    DropIdentity { table: QualifiedName, column: String },
-    SetComment { target: CommentTarget, comment: Option<String> },
-    AddIndex { table: QualifiedName, index: Index },
-    DropIndex { table: QualifiedName, index: Index },
+    RenameColumn {
+        table: QualifiedName,
+        old: Column,
+        column: Column,
+    },
+    AlterColumnType {
+        table: QualifiedName,
+        column: Column,
+        from: SqlType,
+    },
+    SetNotNull {
+        table: QualifiedName,
+        column: Column,
+    },
+    DropNotNull {
+        table: QualifiedName,
+        column: String,
+    },
+    SetDefault {
+        table: QualifiedName,
+        column: String,
+        default: Expr,
+    },
+    DropDefault {
+        table: QualifiedName,
+        column: String,
+    },
+    AddIdentity {
+        table: QualifiedName,
+        column: String,
+        identity: Identity,
+    },
+    DropIdentity {
+        table: QualifiedName,
+        column: String,
+    },
+    SetComment {
+        target: CommentTarget,
+        comment: Option<String>,
+    },
+    AddIndex {
+        table: QualifiedName,
+        index: Index,
+    },
+    DropIndex {
+        table: QualifiedName,
+        index: Index,
+    },
     /// A changed index definition under the same name.
-    ReplaceIndex { table: QualifiedName, old: Index, new: Index },
+    ReplaceIndex {
+        table: QualifiedName,
+        old: Index,
+        new: Index,
+    },
     /// The same index definition under a new name.
-    RenameIndex { table: QualifiedName, from: String, to: String },
-    AddPrimaryKey { table: QualifiedName, primary_key: PrimaryKey },
-    AddUnique { table: QualifiedName, unique: Unique },
-    AddCheck { table: QualifiedName, check: Check },
-    AddForeignKey { table: QualifiedName, foreign_key: ForeignKey },
-    DropConstraint { table: QualifiedName, constraint: Constraint },
+    RenameIndex {
+        table: QualifiedName,
+        from: String,
+        to: String,
+    },
+    AddPrimaryKey {
+        table: QualifiedName,
+        primary_key: PrimaryKey,
+    },
+    AddUnique {
+        table: QualifiedName,
+        unique: Unique,
+    },
+    AddCheck {
+        table: QualifiedName,
+        check: Check,
+    },
+    AddForeignKey {
+        table: QualifiedName,
+        foreign_key: ForeignKey,
+    },
+    DropConstraint {
+        table: QualifiedName,
+        constraint: Constraint,
+    },
     /// A changed constraint definition under the same name.
-    ReplaceConstraint { table: QualifiedName, old: Constraint, new: Constraint },
+    ReplaceConstraint {
+        table: QualifiedName,
+        old: Constraint,
+        new: Constraint,
+    },
     /// The same constraint definition under a new name.
-    RenameConstraint { table: QualifiedName, from: String, to: String },
+    RenameConstraint {
+        table: QualifiedName,
+        from: String,
+        to: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -116,7 +209,10 @@ pub fn diff(current: &Schema, desired: &Schema) -> Result<Vec<Change>, PlanError
     diff_enums(current, desired, &managed, &mut changes)?;
     let mut matched: BTreeSet<&QualifiedName> = BTreeSet::new();
     for (name, table) in &desired.tables {
-        let old_name = table.renamed_from.as_ref().filter(|from| !current.tables.contains_key(name) && current.tables.contains_key(*from) && !desired.tables.contains_key(*from));
+        let old_name = table
+            .renamed_from
+            .as_ref()
+            .filter(|from| !current.tables.contains_key(name) && current.tables.contains_key(*from) && !desired.tables.contains_key(*from));
         match (current.tables.get(name), old_name) {
             (Some(existing), _) => {
                 matched.insert(name);
@@ -124,7 +220,10 @@ pub fn diff(current: &Schema, desired: &Schema) -> Result<Vec<Change>, PlanError
             }
             (None, Some(from)) => {
                 matched.insert(from);
-                changes.push(Change::RenameTable { from: from.clone(), to: name.clone() });
+                changes.push(Change::RenameTable {
+                    from: from.clone(),
+                    to: name.clone(),
+                });
                 let mut renamed = current.tables[from].clone();
                 renamed.name = name.clone();
                 diff_table(&renamed, table, &mut changes)?;
@@ -137,7 +236,11 @@ pub fn diff(current: &Schema, desired: &Schema) -> Result<Vec<Change>, PlanError
             changes.push(Change::DropTable { table: table.clone() });
         }
     }
-    for (name, _) in current.enums.iter().filter(|(n, _)| managed.contains(n.schema.as_str()) && !desired.enums.contains_key(*n)) {
+    for (name, _) in current
+        .enums
+        .iter()
+        .filter(|(n, _)| managed.contains(n.schema.as_str()) && !desired.enums.contains_key(*n))
+    {
         changes.push(Change::DropEnum { name: name.clone() });
     }
     Ok(changes)
@@ -176,7 +279,11 @@ fn diff_enums(current: &Schema, desired: &Schema, _managed: &BTreeSet<&str>, cha
                 (None, Some(previous)) => EnumPosition::After(previous.clone()),
                 (None, None) => EnumPosition::Last,
             };
-            changes.push(Change::AddEnumValue { name: name.clone(), value: value.clone(), position });
+            changes.push(Change::AddEnumValue {
+                name: name.clone(),
+                value: value.clone(),
+                position,
+            });
         }
     }
     Ok(())
@@ -195,36 +302,95 @@ fn diff_table(current: &Table, desired: &Table, changes: &mut Vec<Change>) -> Re
             diff_column(t, existing, column, changes)?;
             continue;
         }
-        let renamed = column.renamed_from.as_deref().and_then(|from| current.column(from)).filter(|old| desired.column(&old.name).is_none());
+        let renamed = column
+            .renamed_from
+            .as_deref()
+            .and_then(|from| current.column(from))
+            .filter(|old| desired.column(&old.name).is_none());
         match renamed {
             Some(old) => {
                 kept.insert(&old.name);
-                changes.push(Change::RenameColumn { table: t.clone(), old: old.clone(), column: column.clone() });
+                changes.push(Change::RenameColumn {
+                    table: t.clone(),
+                    old: old.clone(),
+                    column: column.clone(),
+                });
             }
-            None => changes.push(Change::AddColumn { table: t.clone(), column: column.clone() }),
+            None => changes.push(Change::AddColumn {
+                table: t.clone(),
+                column: column.clone(),
+            }),
         }
     }
     for column in current.columns.iter().filter(|c| !kept.contains(c.name.as_str())) {
-        changes.push(Change::DropColumn { table: t.clone(), column: column.clone() });
+        changes.push(Change::DropColumn {
+            table: t.clone(),
+            column: column.clone(),
+        });
     }
-    let rename_index = |i: &Index, name: &str| Index { name: name.to_string(), ..i.clone() };
-    diff_by_name(&current.indexes, &desired.indexes, |i| &i.name, rename_index, changes, |old, new, changes| match (old, new) {
-        (None, Some(new)) => changes.push(Change::AddIndex { table: t.clone(), index: new.clone() }),
-        (Some(old), None) => changes.push(Change::DropIndex { table: t.clone(), index: old.clone() }),
-        (Some(old), Some(new)) if old.name != new.name => changes.push(Change::RenameIndex { table: t.clone(), from: old.name.clone(), to: new.name.clone() }),
-        (Some(old), Some(new)) => changes.push(Change::ReplaceIndex { table: t.clone(), old: old.clone(), new: new.clone() }),
-        (None, None) => {}
-    });
+    let rename_index = |i: &Index, name: &str| Index {
+        name: name.to_string(),
+        ..i.clone()
+    };
+    diff_by_name(
+        &current.indexes,
+        &desired.indexes,
+        |i| &i.name,
+        rename_index,
+        changes,
+        |old, new, changes| match (old, new) {
+            (None, Some(new)) => changes.push(Change::AddIndex {
+                table: t.clone(),
+                index: new.clone(),
+            }),
+            (Some(old), None) => changes.push(Change::DropIndex {
+                table: t.clone(),
+                index: old.clone(),
+            }),
+            (Some(old), Some(new)) if old.name != new.name => changes.push(Change::RenameIndex {
+                table: t.clone(),
+                from: old.name.clone(),
+                to: new.name.clone(),
+            }),
+            (Some(old), Some(new)) => changes.push(Change::ReplaceIndex {
+                table: t.clone(),
+                old: old.clone(),
+                new: new.clone(),
+            }),
+            (None, None) => {}
+        },
+    );
     let (old_constraints, new_constraints) = (Constraint::of(current), Constraint::of(desired));
-    diff_by_name(&old_constraints, &new_constraints, |c| c.name(), Constraint::renamed, changes, |old, new, changes| match (old, new) {
-        (None, Some(new)) => changes.push(add_constraint(t, new.clone())),
-        (Some(old), None) => changes.push(Change::DropConstraint { table: t.clone(), constraint: old.clone() }),
-        (Some(old), Some(new)) if old.name() != new.name() => changes.push(Change::RenameConstraint { table: t.clone(), from: old.name().to_string(), to: new.name().to_string() }),
-        (Some(old), Some(new)) => changes.push(Change::ReplaceConstraint { table: t.clone(), old: old.clone(), new: new.clone() }),
-        (None, None) => {}
-    });
+    diff_by_name(
+        &old_constraints,
+        &new_constraints,
+        |c| c.name(),
+        Constraint::renamed,
+        changes,
+        |old, new, changes| match (old, new) {
+            (None, Some(new)) => changes.push(add_constraint(t, new.clone())),
+            (Some(old), None) => changes.push(Change::DropConstraint {
+                table: t.clone(),
+                constraint: old.clone(),
+            }),
+            (Some(old), Some(new)) if old.name() != new.name() => changes.push(Change::RenameConstraint {
+                table: t.clone(),
+                from: old.name().to_string(),
+                to: new.name().to_string(),
+            }),
+            (Some(old), Some(new)) => changes.push(Change::ReplaceConstraint {
+                table: t.clone(),
+                old: old.clone(),
+                new: new.clone(),
+            }),
+            (None, None) => {}
+        },
+    );
     if current.comment != desired.comment {
-        changes.push(Change::SetComment { target: CommentTarget::Table(t.clone()), comment: desired.comment.clone() });
+        changes.push(Change::SetComment {
+            target: CommentTarget::Table(t.clone()),
+            comment: desired.comment.clone(),
+        });
     }
     Ok(())
 }
@@ -281,29 +447,56 @@ fn diff_column(t: &QualifiedName, old: &Column, new: &Column, changes: &mut Vec<
         ));
     }
     if old.ty != new.ty {
-        changes.push(Change::AlterColumnType { table: t.clone(), column: new.clone(), from: old.ty.clone() });
+        changes.push(Change::AlterColumnType {
+            table: t.clone(),
+            column: new.clone(),
+            from: old.ty.clone(),
+        });
     }
     if old.identity != new.identity {
         if old.identity.is_some() {
-            changes.push(Change::DropIdentity { table: t.clone(), column: column.clone() });
+            changes.push(Change::DropIdentity {
+                table: t.clone(),
+                column: column.clone(),
+            });
         }
         if let Some(identity) = new.identity {
-            changes.push(Change::AddIdentity { table: t.clone(), column: column.clone(), identity });
+            changes.push(Change::AddIdentity {
+                table: t.clone(),
+                column: column.clone(),
+                identity,
+            });
         }
     }
     if old.default != new.default && new.identity.is_none() {
         match &new.default {
-            Some(default) => changes.push(Change::SetDefault { table: t.clone(), column: column.clone(), default: default.clone() }),
-            None => changes.push(Change::DropDefault { table: t.clone(), column: column.clone() }),
+            Some(default) => changes.push(Change::SetDefault {
+                table: t.clone(),
+                column: column.clone(),
+                default: default.clone(),
+            }),
+            None => changes.push(Change::DropDefault {
+                table: t.clone(),
+                column: column.clone(),
+            }),
         }
     }
     match (old.nullable, new.nullable) {
-        (true, false) => changes.push(Change::SetNotNull { table: t.clone(), column: new.clone() }),
-        (false, true) => changes.push(Change::DropNotNull { table: t.clone(), column: column.clone() }),
+        (true, false) => changes.push(Change::SetNotNull {
+            table: t.clone(),
+            column: new.clone(),
+        }),
+        (false, true) => changes.push(Change::DropNotNull {
+            table: t.clone(),
+            column: column.clone(),
+        }),
         _ => {}
     }
     if old.comment != new.comment {
-        changes.push(Change::SetComment { target: CommentTarget::Column(t.clone(), column), comment: new.comment.clone() });
+        changes.push(Change::SetComment {
+            target: CommentTarget::Column(t.clone(), column),
+            comment: new.comment.clone(),
+        });
     }
     Ok(())
 }
@@ -330,8 +523,14 @@ impl Change {
             Change::DropDefault { table, column } => format!("drop default of {table}.{}", q(column)),
             Change::AddIdentity { table, column, .. } => format!("make {table}.{} an identity column", q(column)),
             Change::DropIdentity { table, column } => format!("drop identity of {table}.{}", q(column)),
-            Change::SetComment { target: CommentTarget::Table(t), .. } => format!("set comment on table {t}"),
-            Change::SetComment { target: CommentTarget::Column(t, c), .. } => format!("set comment on column {t}.{}", q(c)),
+            Change::SetComment {
+                target: CommentTarget::Table(t),
+                ..
+            } => format!("set comment on table {t}"),
+            Change::SetComment {
+                target: CommentTarget::Column(t, c),
+                ..
+            } => format!("set comment on column {t}.{}", q(c)),
             Change::AddIndex { table, index } => format!("add index {} on {table}", q(&index.name)),
             Change::DropIndex { table, index } => format!("drop index {} on {table}", q(&index.name)),
             Change::ReplaceIndex { table, new, .. } => format!("change definition of index {} on {table}", q(&new.name)),
@@ -340,7 +539,9 @@ impl Change {
             Change::AddPrimaryKey { table, primary_key } => format!("add primary key {} on {table}", q(&primary_key.name)),
             Change::AddUnique { table, unique } => format!("add unique constraint {} on {table}", q(&unique.name)),
             Change::AddCheck { table, check } => format!("add check {} on {table}", q(&check.name)),
-            Change::AddForeignKey { table, foreign_key } => format!("add foreign key {} on {table} referencing {}", q(&foreign_key.name), foreign_key.references),
+            Change::AddForeignKey { table, foreign_key } => {
+                format!("add foreign key {} on {table} referencing {}", q(&foreign_key.name), foreign_key.references)
+            }
             Change::DropConstraint { table, constraint } => format!("drop constraint {} on {table}", q(constraint.name())),
             Change::ReplaceConstraint { table, new, .. } => format!("change definition of constraint {} on {table}", q(new.name())),
         }

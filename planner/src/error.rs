@@ -23,7 +23,14 @@ impl SourceError {
     pub fn new(path: &str, source: &str, span: Range<usize>, message: impl Into<String>) -> SourceError {
         let start = span.start.min(source.len());
         let (line, column) = line_column(source, start);
-        SourceError { path: path.to_string(), span, line, column, message: message.into(), help: None }
+        SourceError {
+            path: path.to_string(),
+            span,
+            line,
+            column,
+            message: message.into(),
+            help: None,
+        }
     }
 
     pub fn with_help(mut self, help: Option<String>) -> SourceError {
@@ -74,7 +81,11 @@ pub enum PlanError {
 
 impl PlanError {
     pub fn refused(object: impl fmt::Display, reason: impl Into<String>, help: impl Into<String>) -> PlanError {
-        PlanError::Refused { object: object.to_string(), reason: reason.into(), help: help.into() }
+        PlanError::Refused {
+            object: object.to_string(),
+            reason: reason.into(),
+            help: help.into(),
+        }
     }
 
     pub fn help(&self) -> Option<&str> {

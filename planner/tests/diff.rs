@@ -28,16 +28,32 @@ fn identical_schemas_have_no_changes() {
 
 #[test]
 fn aliases_are_not_changes() {
-    check(&t("  { name = \"a\", type = \"int4\" },\n", ""), &t("  { name = \"a\", type = \"integer\" },\n", ""), &[]);
-    check(&t("  { name = \"a\", type = \"timestamptz\", default = \"now()\" },\n", ""), &t("  { name = \"a\", type = \"timestamp with time zone\", default = \"NOW( )\" },\n", ""), &[]);
+    check(
+        &t("  { name = \"a\", type = \"int4\" },\n", ""),
+        &t("  { name = \"a\", type = \"integer\" },\n", ""),
+        &[],
+    );
+    check(
+        &t("  { name = \"a\", type = \"timestamptz\", default = \"now()\" },\n", ""),
+        &t("  { name = \"a\", type = \"timestamp with time zone\", default = \"NOW( )\" },\n", ""),
+        &[],
+    );
 }
 
 #[test]
 fn tables_are_created_dropped_and_renamed() {
     check("", &t("", ""), &["create table public.t"]);
-    check(&t("", ""), "[tables.other]\ncolumns = [ { name = \"x\", type = \"int\" } ]\n", &["create table public.other", "drop table public.t"]);
+    check(
+        &t("", ""),
+        "[tables.other]\ncolumns = [ { name = \"x\", type = \"int\" } ]\n",
+        &["create table public.other", "drop table public.t"],
+    );
     let renamed = "[tables.u]\nrenamed_from = \"t\"\nprimary_key = [\"id\"]\ncolumns = [\n  { name = \"id\", type = \"bigint\" },\n]\n";
-    check(&t("", ""), renamed, &["rename table public.t to public.u", "rename constraint t_pkey on public.u to u_pkey"]);
+    check(
+        &t("", ""),
+        renamed,
+        &["rename table public.t to public.u", "rename constraint t_pkey on public.u to u_pkey"],
+    );
 }
 
 #[test]
@@ -61,12 +77,21 @@ fn columns_in_both_directions() {
 #[test]
 fn indexes_and_constraints_in_both_directions() {
     let base = t("  { name = \"a\", type = \"text\" },\n", "");
-    let indexed = t("  { name = \"a\", type = \"text\" },\n", "indexes = [ { name = \"t_a_idx\", columns = [\"a\"] } ]\n");
+    let indexed = t(
+        "  { name = \"a\", type = \"text\" },\n",
+        "indexes = [ { name = \"t_a_idx\", columns = [\"a\"] } ]\n",
+    );
     check(&base, &indexed, &["add index t_a_idx on public.t"]);
     check(&indexed, &base, &["drop index t_a_idx on public.t"]);
-    let changed = t("  { name = \"a\", type = \"text\" },\n", "indexes = [ { name = \"t_a_idx\", columns = [\"a\"], unique = true } ]\n");
+    let changed = t(
+        "  { name = \"a\", type = \"text\" },\n",
+        "indexes = [ { name = \"t_a_idx\", columns = [\"a\"], unique = true } ]\n",
+    );
     check(&indexed, &changed, &["change definition of index t_a_idx on public.t"]);
-    let checked = t("  { name = \"a\", type = \"text\" },\n", "checks = [ { name = \"t_a_check\", expression = \"a <> ''\" } ]\n");
+    let checked = t(
+        "  { name = \"a\", type = \"text\" },\n",
+        "checks = [ { name = \"t_a_check\", expression = \"a <> ''\" } ]\n",
+    );
     check(&base, &checked, &["add check t_a_check on public.t"]);
     check(&checked, &base, &["drop constraint t_a_check on public.t"]);
     let unique = t("  { name = \"a\", type = \"text\" },\n", "uniques = [ { columns = [\"a\"] } ]\n");
@@ -77,13 +102,23 @@ fn indexes_and_constraints_in_both_directions() {
 fn foreign_keys_reference_other_schemas() {
     let parent = "[tables.\"billing.Parent\"]\nprimary_key = [\"id\"]\ncolumns = [ { name = \"id\", type = \"bigint\" } ]\n";
     let before = format!("{parent}{}", t("  { name = \"p\", type = \"bigint\" },\n", ""));
-    let after = format!("{parent}{}", t("  { name = \"p\", type = \"bigint\" },\n", "foreign_keys = [ { columns = [\"p\"], references = \"billing.Parent\" } ]\n"));
+    let after = format!(
+        "{parent}{}",
+        t(
+            "  { name = \"p\", type = \"bigint\" },\n",
+            "foreign_keys = [ { columns = [\"p\"], references = \"billing.Parent\" } ]\n"
+        )
+    );
     check(&before, &after, &["add foreign key t_p_fkey on public.t referencing billing.\"Parent\""]);
 }
 
 #[test]
 fn enums_gain_values_in_place_and_refuse_removal() {
-    check("[enums.e]\nvalues = [\"a\", \"c\"]\n", "[enums.e]\nvalues = [\"a\", \"b\", \"c\", \"d\"]\n", &["add value 'b' to enum public.e", "add value 'd' to enum public.e"]);
+    check(
+        "[enums.e]\nvalues = [\"a\", \"c\"]\n",
+        "[enums.e]\nvalues = [\"a\", \"b\", \"c\", \"d\"]\n",
+        &["add value 'b' to enum public.e", "add value 'd' to enum public.e"],
+    );
     let refused = changes("[enums.e]\nvalues = [\"a\", \"b\"]\n", "[enums.e]\nvalues = [\"a\"]\n").expect_err("removal refused");
     assert!(refused.to_string().contains("removing"), "{refused}");
     let reorder = changes("[enums.e]\nvalues = [\"a\", \"b\"]\n", "[enums.e]\nvalues = [\"b\", \"a\"]\n").expect_err("reorder refused");
@@ -101,7 +136,20 @@ fn schemas_the_file_does_not_mention_are_left_alone() {
 
 #[test]
 fn a_new_name_for_the_same_definition_is_a_rename() {
-    let old = t("  { name = \"a\", type = \"text\" },\n", "indexes = [ { name = \"old_idx\", columns = [\"a\"] } ]\nchecks = [ { name = \"old_check\", expression = \"a <> ''\" } ]\n");
-    let new = t("  { name = \"a\", type = \"text\" },\n", "indexes = [ { name = \"new_idx\", columns = [\"a\"] } ]\nchecks = [ { name = \"new_check\", expression = \"a <> ''\" } ]\n");
-    check(&old, &new, &["rename index old_idx on public.t to new_idx", "rename constraint old_check on public.t to new_check"]);
+    let old = t(
+        "  { name = \"a\", type = \"text\" },\n",
+        "indexes = [ { name = \"old_idx\", columns = [\"a\"] } ]\nchecks = [ { name = \"old_check\", expression = \"a <> ''\" } ]\n",
+    );
+    let new = t(
+        "  { name = \"a\", type = \"text\" },\n",
+        "indexes = [ { name = \"new_idx\", columns = [\"a\"] } ]\nchecks = [ { name = \"new_check\", expression = \"a <> ''\" } ]\n",
+    );
+    check(
+        &old,
+        &new,
+        &[
+            "rename index old_idx on public.t to new_idx",
+            "rename constraint old_check on public.t to new_check",
+        ],
+    );
 }

@@ -15,7 +15,10 @@ fn ids(plan: &Plan) -> Vec<&str> {
 }
 
 fn position(plan: &Plan, id: &str) -> usize {
-    ids(plan).iter().position(|s| *s == id).unwrap_or_else(|| panic!("no step {id} in {:?}", ids(plan)))
+    ids(plan)
+        .iter()
+        .position(|s| *s == id)
+        .unwrap_or_else(|| panic!("no step {id} in {:?}", ids(plan)))
 }
 
 const PARENT: &str = "[tables.parent]\nprimary_key = [\"id\"]\ncolumns = [ { name = \"id\", type = \"bigint\" } ]\n";
@@ -79,7 +82,9 @@ fn every_dependency_points_to_an_earlier_step() {
 
 #[test]
 fn ties_are_broken_the_same_way_every_time() {
-    let many: String = (0..30).map(|i| format!("[tables.t{i:02}]\ncolumns = [ {{ name = \"id\", type = \"int\" }} ]\n")).collect();
+    let many: String = (0..30)
+        .map(|i| format!("[tables.t{i:02}]\ncolumns = [ {{ name = \"id\", type = \"int\" }} ]\n"))
+        .collect();
     let first = plan("", &many);
     for _ in 0..5 {
         let again = plan("", &many);

@@ -19,7 +19,10 @@ pub struct Failure {
 
 impl Failure {
     pub fn usage(error: impl Into<anyhow::Error>) -> Failure {
-        Failure { code: code::USAGE, error: error.into() }
+        Failure {
+            code: code::USAGE,
+            error: error.into(),
+        }
     }
 
     pub fn with_code(code: u8, error: impl Into<anyhow::Error>) -> Failure {

@@ -19,7 +19,8 @@ struct Cli {
     command: Command,
 }
 
-const EXIT_CODES: &str = "Exit codes: 0 success; 1 lint findings at error severity; 2 a step failed; 3 postflight check failed; 4 abort failed; 5 usage or configuration error.";
+const EXIT_CODES: &str =
+    "Exit codes: 0 success; 1 lint findings at error severity; 2 a step failed; 3 postflight check failed; 4 abort failed; 5 usage or configuration error.";
 
 #[derive(Debug, Subcommand)]
 enum Command {

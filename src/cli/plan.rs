@@ -40,7 +40,13 @@ pub enum PlanFormat {
 }
 
 pub fn parse_pg_version(text: &str) -> Result<PgVersion, String> {
-    PgVersion::parse(text).ok_or_else(|| format!("expected a PostgreSQL major version from {} to {}, such as 15", PgVersion::OLDEST, PgVersion::NEWEST))
+    PgVersion::parse(text).ok_or_else(|| {
+        format!(
+            "expected a PostgreSQL major version from {} to {}, such as 15",
+            PgVersion::OLDEST,
+            PgVersion::NEWEST
+        )
+    })
 }
 
 pub fn run(args: &PlanArgs) -> Result<u8, Failure> {
@@ -49,7 +55,10 @@ pub fn run(args: &PlanArgs) -> Result<u8, Failure> {
         None => Schema::default(),
     };
     let desired = load(&args.to)?;
-    let options = PlanOptions { pg_version: args.pg_version, batch_size: args.batch_size };
+    let options = PlanOptions {
+        pg_version: args.pg_version,
+        batch_size: args.batch_size,
+    };
     let plan = make_plan(&current, &desired, options).map_err(refused)?;
     let output = match args.format {
         PlanFormat::Text => render_text(&plan, stdout_color()),
@@ -65,13 +74,18 @@ pub fn run(args: &PlanArgs) -> Result<u8, Failure> {
 pub fn load(path: &Path) -> Result<Schema, Failure> {
     let shown = path.display().to_string();
     if path.extension().is_some_and(|e| e == "sql") {
-        return Err(Failure::usage(anyhow::anyhow!("{shown}: reading a schema from a SQL dump is not supported yet; give a schema.toml")));
+        return Err(Failure::usage(anyhow::anyhow!(
+            "{shown}: reading a schema from a SQL dump is not supported yet; give a schema.toml"
+        )));
     }
     let source = std::fs::read_to_string(path).with_context(|| format!("cannot read {shown}"))?;
     load_schema(&shown, &source).map_err(|e| {
         eprint!("{}", render_source_errors(&source, &e.errors, stderr_color()));
         let count = e.errors.len();
-        Failure::with_code(code::USAGE, anyhow::anyhow!("{shown} is not a valid schema file ({count} problem{})", if count == 1 { "" } else { "s" }))
+        Failure::with_code(
+            code::USAGE,
+            anyhow::anyhow!("{shown} is not a valid schema file ({count} problem{})", if count == 1 { "" } else { "s" }),
+        )
     })
 }
 

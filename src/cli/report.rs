@@ -42,7 +42,9 @@ pub fn render_frames(source: &str, frames: &[Frame<'_>], color: bool) -> String 
     for frame in frames {
         let file = files.add(frame.path, source);
         let span = clamp(source, frame.span.clone());
-        let mut diagnostic = Diagnostic::new(frame.severity).with_message(&frame.message).with_labels(vec![Label::primary(file, span).with_message(&frame.label)]);
+        let mut diagnostic = Diagnostic::new(frame.severity)
+            .with_message(&frame.message)
+            .with_labels(vec![Label::primary(file, span).with_message(&frame.label)]);
         if let Some(code) = &frame.code {
             diagnostic = diagnostic.with_code(code);
         }

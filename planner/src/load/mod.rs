@@ -18,8 +18,16 @@ pub use suggest::{closest, did_you_mean};
 
 /// Loads a schema.toml text; `path` is used only in error messages.
 pub fn load_schema(path: &str, source: &str) -> Result<Schema, LoadError> {
-    let raw: RawFile = toml::from_str(source).map_err(|e| LoadError { errors: vec![toml_error(path, source, &e)] })?;
-    let mut cx = Context { path, source, errors: Vec::new(), enums: Default::default(), parsed: Default::default() };
+    let raw: RawFile = toml::from_str(source).map_err(|e| LoadError {
+        errors: vec![toml_error(path, source, &e)],
+    })?;
+    let mut cx = Context {
+        path,
+        source,
+        errors: Vec::new(),
+        enums: Default::default(),
+        parsed: Default::default(),
+    };
     let mut schema = Schema::default();
     for (name, raw_enum) in &raw.enums {
         if let Some(e) = cx.enum_type(name, raw_enum.get_ref()) {
@@ -48,8 +56,11 @@ pub fn load_schema(path: &str, source: &str) -> Result<Schema, LoadError> {
 
 /// A foreign key without `referenced_columns` references the target's primary key.
 fn default_referenced_columns(schema: &mut Schema) {
-    let primary_keys: std::collections::BTreeMap<QualifiedName, Vec<String>> =
-        schema.tables.iter().filter_map(|(name, t)| Some((name.clone(), t.primary_key.as_ref()?.columns.clone()))).collect();
+    let primary_keys: std::collections::BTreeMap<QualifiedName, Vec<String>> = schema
+        .tables
+        .iter()
+        .filter_map(|(name, t)| Some((name.clone(), t.primary_key.as_ref()?.columns.clone())))
+        .collect();
     for fk in schema.tables.values_mut().flat_map(|t| t.foreign_keys.iter_mut()) {
         if fk.referenced_columns.is_empty() {
             fk.referenced_columns = primary_keys.get(&fk.references).cloned().unwrap_or_default();
@@ -82,7 +93,10 @@ impl Parsed {
     }
 
     fn expression(&mut self, text: &str) -> Result<crate::model::Expr, FragmentError> {
-        self.expressions.entry(text.to_string()).or_insert_with(|| crate::sql::parse_expression(text)).clone()
+        self.expressions
+            .entry(text.to_string())
+            .or_insert_with(|| crate::sql::parse_expression(text))
+            .clone()
     }
 }
 

@@ -13,11 +13,20 @@ pub(super) fn check(cx: &mut Context<'_>, raw: &RawFile, schema: &Schema) {
     // one namespace per schema (pg_class); tables and enums share pg_type.
     let mut relations: BTreeMap<QualifiedName, &'static str> = BTreeMap::new();
     for (raw_name, raw_table) in &raw.tables {
-        let Some(table) = QualifiedName::parse(raw_name.get_ref()).and_then(|n| schema.tables.get(&n)) else { continue };
+        let Some(table) = QualifiedName::parse(raw_name.get_ref()).and_then(|n| schema.tables.get(&n)) else {
+            continue;
+        };
         let raw_table = raw_table.get_ref();
         claim(cx, &mut relations, table.name.clone(), "table", raw_name.span());
         if schema.enums.contains_key(&table.name) {
-            cx.error(raw_name.span(), format!("table {} has the same name as an enum; PostgreSQL gives each table a type of its name", table.name), None);
+            cx.error(
+                raw_name.span(),
+                format!(
+                    "table {} has the same name as an enum; PostgreSQL gives each table a type of its name",
+                    table.name
+                ),
+                None,
+            );
         }
         let mut constraints: Vec<(&str, Range<usize>)> = Vec::new();
         if let (Some(pk), Some(raw_pk)) = (&table.primary_key, &raw_table.primary_key) {
@@ -45,7 +54,11 @@ pub(super) fn check(cx: &mut Context<'_>, raw: &RawFile, schema: &Schema) {
         let mut seen: Vec<&str> = Vec::new();
         for (name, span) in constraints {
             if seen.contains(&name) {
-                cx.error(span, format!("table {} has two constraints named `{name}`", table.name), Some("give each constraint its own name".into()));
+                cx.error(
+                    span,
+                    format!("table {} has two constraints named `{name}`", table.name),
+                    Some("give each constraint its own name".into()),
+                );
             }
             seen.push(name);
         }
@@ -55,7 +68,11 @@ pub(super) fn check(cx: &mut Context<'_>, raw: &RawFile, schema: &Schema) {
 fn claim(cx: &mut Context<'_>, taken: &mut BTreeMap<QualifiedName, &'static str>, name: QualifiedName, what: &'static str, span: Range<usize>) {
     if let Some(previous) = taken.get(&name) {
         let message = format!("the {what} name {name} is already used by a {previous} in schema {}", name.schema);
-        cx.error(span, message, Some("tables, indexes and key constraints share one namespace per schema; rename one".into()));
+        cx.error(
+            span,
+            message,
+            Some("tables, indexes and key constraints share one namespace per schema; rename one".into()),
+        );
     } else {
         taken.insert(name, what);
     }
@@ -63,10 +80,21 @@ fn claim(cx: &mut Context<'_>, taken: &mut BTreeMap<QualifiedName, &'static str>
 
 fn foreign_key_target(cx: &mut Context<'_>, schema: &Schema, table: &Table, fk: &crate::model::ForeignKey, raw: &super::raw::RawForeignKey) {
     let Some(target) = schema.tables.get(&fk.references) else {
-        let names: Vec<String> = schema.tables.keys().map(|n| if n.schema == "public" { n.name.clone() } else { n.to_string() }).collect();
+        let names: Vec<String> = schema
+            .tables
+            .keys()
+            .map(|n| if n.schema == "public" { n.name.clone() } else { n.to_string() })
+            .collect();
         let help = did_you_mean(raw.references.get_ref(), names.iter().map(String::as_str))
             .or_else(|| Some("declare the referenced table in this file; everything not declared is dropped".into()));
-        cx.error(raw.references.span(), format!("foreign key {} of table {} references table {}, which is not declared", fk.name, table.name, fk.references), help);
+        cx.error(
+            raw.references.span(),
+            format!(
+                "foreign key {} of table {} references table {}, which is not declared",
+                fk.name, table.name, fk.references
+            ),
+            help,
+        );
         return;
     };
     let referenced: Vec<String> = match &raw.referenced_columns {
@@ -75,7 +103,11 @@ fn foreign_key_target(cx: &mut Context<'_>, schema: &Schema, table: &Table, fk: 
             Some(pk) => pk.columns.clone(),
             None => {
                 let help = Some(format!("add referenced_columns, or a primary key to table {}", target.name));
-                cx.error(raw.references.span(), format!("foreign key {} references table {}, which has no primary key", fk.name, target.name), help);
+                cx.error(
+                    raw.references.span(),
+                    format!("foreign key {} references table {}, which has no primary key", fk.name, target.name),
+                    help,
+                );
                 return;
             }
         },
@@ -87,8 +119,21 @@ fn foreign_key_target(cx: &mut Context<'_>, schema: &Schema, table: &Table, fk: 
         return;
     }
     if !is_unique_key(target, &referenced) {
-        let help = Some(format!("add a primary key, a unique constraint or a unique index on ({}) to table {}", referenced.join(", "), target.name));
-        cx.error(span, format!("foreign key {} references ({}) of table {}, which is not a unique key", fk.name, referenced.join(", "), target.name), help);
+        let help = Some(format!(
+            "add a primary key, a unique constraint or a unique index on ({}) to table {}",
+            referenced.join(", "),
+            target.name
+        ));
+        cx.error(
+            span,
+            format!(
+                "foreign key {} references ({}) of table {}, which is not a unique key",
+                fk.name,
+                referenced.join(", "),
+                target.name
+            ),
+            help,
+        );
     }
 }
 

@@ -6,8 +6,8 @@ use toml::Spanned;
 use super::raw::{RawColumn, RawForeignKey, RawIndex, RawTable, Text};
 use super::{did_you_mean, Context};
 use crate::model::{
-    builtin_type_names, derived_name, Check, Column, Deferrable, Expr, ForeignKey, Identity, Index, IndexKey, PrimaryKey, QualifiedName,
-    ReferentialAction, Table, Unique,
+    builtin_type_names, derived_name, Check, Column, Deferrable, Expr, ForeignKey, Identity, Index, IndexKey, PrimaryKey, QualifiedName, ReferentialAction,
+    Table, Unique,
 };
 use crate::sql::parse_predicate;
 
@@ -54,7 +54,10 @@ impl Context<'_> {
             let raw_check = raw_check.get_ref();
             if let Some(expression) = self.expression("check expression", &raw_check.expression) {
                 self.columns_exist(&table, &expression, &raw_check.expression);
-                table.checks.push(Check { name: raw_check.name.get_ref().clone(), expression });
+                table.checks.push(Check {
+                    name: raw_check.name.get_ref().clone(),
+                    expression,
+                });
             }
         }
         for raw_fk in &raw.foreign_keys {
@@ -77,9 +80,16 @@ impl Context<'_> {
             // extension is written schema-qualified (`public.citext`), which is accepted.
             let qualified = raw.ty.get_ref().contains('.');
             if !qualified && !self.enums.contains(user_type) {
-                let candidates: Vec<String> = builtin_type_names().map(str::to_string).chain(self.enums.iter().map(|e| e.name.clone())).collect();
-                let help = did_you_mean(&user_type.name, candidates.iter().map(String::as_str))
-                    .or_else(|| Some(format!("declare it under [enums.{}], or write an extension's type schema-qualified (`public.{}`)", user_type.name, user_type.name)));
+                let candidates: Vec<String> = builtin_type_names()
+                    .map(str::to_string)
+                    .chain(self.enums.iter().map(|e| e.name.clone()))
+                    .collect();
+                let help = did_you_mean(&user_type.name, candidates.iter().map(String::as_str)).or_else(|| {
+                    Some(format!(
+                        "declare it under [enums.{}], or write an extension's type schema-qualified (`public.{}`)",
+                        user_type.name, user_type.name
+                    ))
+                });
                 self.error(raw.ty.span(), format!("unknown type `{}`", raw.ty.get_ref()), help);
                 return None;
             }
@@ -103,14 +113,25 @@ impl Context<'_> {
                 }
             };
             if raw.nullable == Some(true) {
-                self.error(identity.span(), format!("identity column `{}` cannot be nullable", column.name), Some("remove `nullable = true`".into()));
+                self.error(
+                    identity.span(),
+                    format!("identity column `{}` cannot be nullable", column.name),
+                    Some("remove `nullable = true`".into()),
+                );
             }
             column.nullable = false;
         }
-        let exclusive = [("default", raw.default.is_some()), ("identity", raw.identity.is_some()), ("generated", raw.generated.is_some())];
+        let exclusive = [
+            ("default", raw.default.is_some()),
+            ("identity", raw.identity.is_some()),
+            ("generated", raw.generated.is_some()),
+        ];
         let given: Vec<&str> = exclusive.iter().filter(|(_, set)| *set).map(|(key, _)| *key).collect();
         if given.len() > 1 {
-            let message = format!("column `{}` sets both `{}` and `{}`; a column has at most one of them", column.name, given[0], given[1]);
+            let message = format!(
+                "column `{}` sets both `{}` and `{}`; a column has at most one of them",
+                column.name, given[0], given[1]
+            );
             self.error(raw.name.span(), message, None);
         }
         Some(column)
@@ -132,7 +153,12 @@ impl Context<'_> {
         if raw.columns.get_ref().is_empty() {
             self.error(raw.columns.span(), "an index needs at least one column or expression", None);
         }
-        let include = raw.include.iter().filter(|c| self.column_exists(table, c, "INCLUDE list")).map(|c| c.get_ref().clone()).collect();
+        let include = raw
+            .include
+            .iter()
+            .filter(|c| self.column_exists(table, c, "INCLUDE list"))
+            .map(|c| c.get_ref().clone())
+            .collect();
         let predicate = raw.predicate.as_ref().and_then(|p| match parse_predicate(p.get_ref()) {
             Ok(predicate) => Some(predicate),
             Err(e) => {
@@ -145,21 +171,36 @@ impl Context<'_> {
             if INDEX_METHODS.contains(&lower.as_str()) {
                 return (lower != "btree").then_some(lower);
             }
-            self.error(m.span(), format!("unknown index method `{}`", m.get_ref()), did_you_mean(&lower, INDEX_METHODS.iter().copied()));
+            self.error(
+                m.span(),
+                format!("unknown index method `{}`", m.get_ref()),
+                did_you_mean(&lower, INDEX_METHODS.iter().copied()),
+            );
             None
         });
         let name = self.name_or(&raw.name, || {
             let parts: Vec<&str> = keys.iter().map(|k| if let IndexKey::Column(c) = k { c.as_str() } else { "expr" }).collect();
             derived_name(&[&table.name.name, &parts.join("_"), "idx"])
         });
-        Some(Index { name, keys, unique: raw.unique, predicate, method, include })
+        Some(Index {
+            name,
+            keys,
+            unique: raw.unique,
+            predicate,
+            method,
+            include,
+        })
     }
 
     fn foreign_key(&mut self, table: &Table, raw: &RawForeignKey) -> ForeignKey {
         let columns = self.column_list(table, &raw.columns, "foreign key");
         let name = self.name_or(&raw.name, || derived_name(&[&table.name.name, &columns.join("_"), "fkey"]));
         let references = self.qualified(&raw.references, "table").unwrap_or_else(|| table.name.clone());
-        let referenced_columns = raw.referenced_columns.as_ref().map(|c| c.get_ref().iter().map(|c| c.get_ref().clone()).collect()).unwrap_or_default();
+        let referenced_columns = raw
+            .referenced_columns
+            .as_ref()
+            .map(|c| c.get_ref().iter().map(|c| c.get_ref().clone()).collect())
+            .unwrap_or_default();
         let deferrable = match (raw.deferrable, raw.initially_deferred) {
             (_, true) => Deferrable::InitiallyDeferred,
             (true, false) => Deferrable::InitiallyImmediate,
@@ -210,7 +251,11 @@ impl Context<'_> {
         if list.get_ref().is_empty() {
             self.error(list.span(), format!("the {what} of table {} lists no columns", table.name), None);
         }
-        list.get_ref().iter().filter(|c| self.column_exists(table, c, what)).map(|c| c.get_ref().clone()).collect()
+        list.get_ref()
+            .iter()
+            .filter(|c| self.column_exists(table, c, what))
+            .map(|c| c.get_ref().clone())
+            .collect()
     }
 
     pub(super) fn column_exists(&mut self, table: &Table, column: &Text, what: &str) -> bool {
@@ -218,7 +263,11 @@ impl Context<'_> {
             return true;
         }
         let help = did_you_mean(column.get_ref(), table.columns.iter().map(|c| c.name.as_str()));
-        self.error(column.span(), format!("the {what} names column `{}`, which table {} does not have", column.get_ref(), table.name), help);
+        self.error(
+            column.span(),
+            format!("the {what} names column `{}`, which table {} does not have", column.get_ref(), table.name),
+            help,
+        );
         false
     }
 
@@ -226,7 +275,11 @@ impl Context<'_> {
         for column in &expr.columns {
             if table.column(column).is_none() {
                 let help = did_you_mean(column, table.columns.iter().map(|c| c.name.as_str()));
-                self.error(text.span(), format!("`{}` refers to column `{column}`, which table {} does not have", expr.text, table.name), help);
+                self.error(
+                    text.span(),
+                    format!("`{}` refers to column `{column}`, which table {} does not have", expr.text, table.name),
+                    help,
+                );
             }
         }
     }

@@ -17,19 +17,35 @@ pub enum Op {
     Rename,
     AddColumn(AddColumn),
     DropColumn,
-    AlterColumnType { rewrite: bool },
+    AlterColumnType {
+        rewrite: bool,
+    },
     /// `SET NOT NULL`; `proven` when a validated `CHECK (col IS NOT NULL)` exists.
-    SetNotNull { proven: bool },
+    SetNotNull {
+        proven: bool,
+    },
     DropNotNull,
     SetDefault,
     DropDefault,
     AddIdentity,
     DropIdentity,
-    AddConstraint { kind: ConstraintKind, validated: bool, using_index: bool },
-    ValidateConstraint { kind: ConstraintKind },
-    DropConstraint { kind: ConstraintKind },
-    CreateIndex { concurrently: bool },
-    DropIndex { concurrently: bool },
+    AddConstraint {
+        kind: ConstraintKind,
+        validated: bool,
+        using_index: bool,
+    },
+    ValidateConstraint {
+        kind: ConstraintKind,
+    },
+    DropConstraint {
+        kind: ConstraintKind,
+    },
+    CreateIndex {
+        concurrently: bool,
+    },
+    DropIndex {
+        concurrently: bool,
+    },
     /// `ALTER INDEX ... RENAME TO`.
     RenameIndex,
     CreateTrigger,
@@ -87,11 +103,19 @@ pub struct Fact {
 }
 
 const fn target(mode: LockMode, cost: Cost) -> Fact {
-    Fact { role: Role::Target, mode, cost }
+    Fact {
+        role: Role::Target,
+        mode,
+        cost,
+    }
 }
 
 const fn referenced(mode: LockMode, cost: Cost) -> Fact {
-    Fact { role: Role::Referenced, mode, cost }
+    Fact {
+        role: Role::Referenced,
+        mode,
+        cost,
+    }
 }
 
 /// The locks `op` takes on PostgreSQL `pg`.
@@ -113,14 +137,25 @@ pub fn facts(op: Op, pg: PgVersion) -> Vec<Fact> {
         // PostgreSQL 12+: "SET NOT NULL ... the table scan is skipped if a valid CHECK
         // constraint exists that proves no NULL can exist" (ALTER TABLE docs).
         Op::SetNotNull { proven } => vec![target(AccessExclusiveLock, if proven && pg.at_least(12) { Instant } else { Scan })],
-        Op::AddConstraint { kind: K::ForeignKey, validated, .. } => {
+        Op::AddConstraint {
+            kind: K::ForeignKey,
+            validated,
+            ..
+        } => {
             // ADD FOREIGN KEY takes SHARE ROW EXCLUSIVE on both tables (ALTER TABLE docs).
             let cost = if validated { Scan } else { Instant };
             vec![target(ShareRowExclusiveLock, cost), referenced(ShareRowExclusiveLock, cost)]
         }
-        Op::AddConstraint { kind: K::Unique | K::PrimaryKey, using_index: true, .. } => vec![target(AccessExclusiveLock, Instant)],
+        Op::AddConstraint {
+            kind: K::Unique | K::PrimaryKey,
+            using_index: true,
+            ..
+        } => vec![target(AccessExclusiveLock, Instant)],
         // Without USING INDEX the constraint builds its index under the lock.
-        Op::AddConstraint { kind: K::Unique | K::PrimaryKey | K::Exclusion, .. } => vec![target(AccessExclusiveLock, Scan)],
+        Op::AddConstraint {
+            kind: K::Unique | K::PrimaryKey | K::Exclusion,
+            ..
+        } => vec![target(AccessExclusiveLock, Scan)],
         Op::AddConstraint { validated, .. } => vec![target(AccessExclusiveLock, if validated { Scan } else { Instant })],
         // VALIDATE CONSTRAINT takes SHARE UPDATE EXCLUSIVE: reads and writes go on.
         Op::ValidateConstraint { kind: K::ForeignKey } => vec![target(ShareUpdateExclusiveLock, Scan), referenced(RowShareLock, Scan)],
@@ -146,10 +181,7 @@ pub fn facts(op: Op, pg: PgVersion) -> Vec<Fact> {
 /// does not touch existing rows; a volatile default, an identity or a stored generated
 /// column computes a value per row and rewrites the table (ALTER TABLE docs, Notes).
 fn add_column_cost(add: AddColumn, pg: PgVersion) -> Cost {
-    let rewrite = add.identity
-        || add.generated_stored
-        || add.default == DefaultKind::Volatile
-        || (add.default == DefaultKind::NonVolatile && !pg.at_least(11));
+    let rewrite = add.identity || add.generated_stored || add.default == DefaultKind::Volatile || (add.default == DefaultKind::NonVolatile && !pg.at_least(11));
     if rewrite {
         Cost::Rewrite
     } else if add.not_null && add.default == DefaultKind::None {
@@ -166,10 +198,16 @@ mod tests {
 
     #[test]
     fn fast_default_depends_on_version() {
-        let add = Op::AddColumn(AddColumn { default: DefaultKind::NonVolatile, ..AddColumn::default() });
+        let add = Op::AddColumn(AddColumn {
+            default: DefaultKind::NonVolatile,
+            ..AddColumn::default()
+        });
         assert_eq!(facts(add, PgVersion(11))[0].cost, Cost::Instant);
         assert_eq!(facts(add, PgVersion(10))[0].cost, Cost::Rewrite);
-        let volatile = Op::AddColumn(AddColumn { default: DefaultKind::Volatile, ..AddColumn::default() });
+        let volatile = Op::AddColumn(AddColumn {
+            default: DefaultKind::Volatile,
+            ..AddColumn::default()
+        });
         assert_eq!(facts(volatile, PgVersion(15))[0].cost, Cost::Rewrite);
     }
 

@@ -22,7 +22,11 @@ pub fn relation_locks(op: Op, pg: PgVersion, target: &QualifiedName, referenced:
                 Role::Target => target,
                 Role::Referenced => referenced?,
             };
-            Some(RelationLock { relation: relation.clone(), mode: fact.mode, cost: fact.cost })
+            Some(RelationLock {
+                relation: relation.clone(),
+                mode: fact.mode,
+                cost: fact.cost,
+            })
         })
         .collect()
 }

@@ -59,9 +59,30 @@ impl LockMode {
             RowShareLock => &[ExclusiveLock, AccessExclusiveLock],
             RowExclusiveLock => &[ShareLock, ShareRowExclusiveLock, ExclusiveLock, AccessExclusiveLock],
             ShareUpdateExclusiveLock => &[ShareUpdateExclusiveLock, ShareLock, ShareRowExclusiveLock, ExclusiveLock, AccessExclusiveLock],
-            ShareLock => &[RowExclusiveLock, ShareUpdateExclusiveLock, ShareRowExclusiveLock, ExclusiveLock, AccessExclusiveLock],
-            ShareRowExclusiveLock => &[RowExclusiveLock, ShareUpdateExclusiveLock, ShareLock, ShareRowExclusiveLock, ExclusiveLock, AccessExclusiveLock],
-            ExclusiveLock => &[RowShareLock, RowExclusiveLock, ShareUpdateExclusiveLock, ShareLock, ShareRowExclusiveLock, ExclusiveLock, AccessExclusiveLock],
+            ShareLock => &[
+                RowExclusiveLock,
+                ShareUpdateExclusiveLock,
+                ShareRowExclusiveLock,
+                ExclusiveLock,
+                AccessExclusiveLock,
+            ],
+            ShareRowExclusiveLock => &[
+                RowExclusiveLock,
+                ShareUpdateExclusiveLock,
+                ShareLock,
+                ShareRowExclusiveLock,
+                ExclusiveLock,
+                AccessExclusiveLock,
+            ],
+            ExclusiveLock => &[
+                RowShareLock,
+                RowExclusiveLock,
+                ShareUpdateExclusiveLock,
+                ShareLock,
+                ShareRowExclusiveLock,
+                ExclusiveLock,
+                AccessExclusiveLock,
+            ],
             AccessExclusiveLock => &LockMode::ALL,
         };
         conflicts.contains(&other)

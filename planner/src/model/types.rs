@@ -80,18 +80,18 @@ const BUILTINS: &[(&str, &str)] = &[
 ];
 
 /// Aliases that the grammar does not resolve but PostgreSQL's catalog knows.
-const ALIASES: &[(&str, &str)] = &[
-    ("decimal", "numeric"),
-    ("float", "float8"),
-    ("character varying", "varchar"),
-];
+const ALIASES: &[(&str, &str)] = &[("decimal", "numeric"), ("float", "float8"), ("character varying", "varchar")];
 
 /// The serial pseudo-types: shorthand for a sequence and a default, not types.
 pub const SERIAL_NAMES: &[&str] = &["smallserial", "serial", "bigserial", "serial2", "serial4", "serial8"];
 
 impl SqlType {
     pub fn builtin(name: &str) -> SqlType {
-        SqlType { base: TypeBase::Builtin(name.to_string()), typmods: Vec::new(), array_dims: 0 }
+        SqlType {
+            base: TypeBase::Builtin(name.to_string()),
+            typmods: Vec::new(),
+            array_dims: 0,
+        }
     }
 
     pub fn with_typmods(mut self, typmods: &[i64]) -> SqlType {
@@ -165,7 +165,10 @@ impl Serialize for SqlType {
 
 /// Every built-in type name a user might write, for "did you mean" suggestions.
 pub fn builtin_type_names() -> impl Iterator<Item = &'static str> {
-    BUILTINS.iter().flat_map(|(internal, display)| [*internal, *display]).chain(ALIASES.iter().map(|(alias, _)| *alias))
+    BUILTINS
+        .iter()
+        .flat_map(|(internal, display)| [*internal, *display])
+        .chain(ALIASES.iter().map(|(alias, _)| *alias))
 }
 
 fn is_builtin(name: &str) -> bool {

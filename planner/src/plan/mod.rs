@@ -24,7 +24,10 @@ pub struct PlanOptions {
 
 impl Default for PlanOptions {
     fn default() -> Self {
-        PlanOptions { pg_version: PgVersion::DEFAULT, batch_size: 1000 }
+        PlanOptions {
+            pg_version: PgVersion::DEFAULT,
+            batch_size: 1000,
+        }
     }
 }
 
@@ -62,21 +65,36 @@ pub fn make_plan(current: &Schema, desired: &Schema, options: PlanOptions) -> Re
 
 /// Plans a given list of changes (the diff's, or those read from a SQL migration).
 pub fn plan_changes(current: &Schema, desired: &Schema, changes: &[Change], options: PlanOptions) -> Result<Plan, PlanError> {
-    let cx = Context { current, desired, pg: options.pg_version, batch_size: options.batch_size };
+    let cx = Context {
+        current,
+        desired,
+        pg: options.pg_version,
+        batch_size: options.batch_size,
+    };
     let mut steps = Vec::new();
     for change in changes {
         steps.extend(steps_for(change, &cx)?);
     }
     let mut seen = std::collections::BTreeSet::new();
     if let Some(duplicate) = steps.iter().find(|s| !seen.insert(s.id.clone())) {
-        return Err(PlanError::Cycle { steps: vec![format!("two steps share the id {}", duplicate.id)] });
+        return Err(PlanError::Cycle {
+            steps: vec![format!("two steps share the id {}", duplicate.id)],
+        });
     }
     let ordered = order::order(steps)?;
     let phases = Phase::ALL
         .into_iter()
-        .map(|phase| PhaseSteps { name: phase, steps: ordered.iter().filter(|s| s.phase == phase).cloned().collect() })
+        .map(|phase| PhaseSteps {
+            name: phase,
+            steps: ordered.iter().filter(|s| s.phase == phase).cloned().collect(),
+        })
         .collect();
-    let mut plan = Plan { fingerprint: String::new(), pg_version: options.pg_version, changes: changes.iter().map(Change::describe).collect(), phases };
+    let mut plan = Plan {
+        fingerprint: String::new(),
+        pg_version: options.pg_version,
+        changes: changes.iter().map(Change::describe).collect(),
+        phases,
+    };
     plan.fingerprint = fingerprint::sha256_hex(serde_json::to_string(&plan).expect("invariant: a plan serialises").as_bytes());
     Ok(plan)
 }

@@ -37,14 +37,23 @@ pub fn order(steps: Vec<Step>) -> Result<Vec<Step>, PlanError> {
         for obj in &step.objects.drops {
             // Whatever stops using the object, or still needs it, goes first.
             edges.extend(releasers.get(obj).into_iter().flatten().map(|&r| (r, i)));
-            edges.extend(needers.get(obj).into_iter().flatten().filter(|&&n| steps[n].phase <= step.phase).map(|&n| (n, i)));
+            edges.extend(
+                needers
+                    .get(obj)
+                    .into_iter()
+                    .flatten()
+                    .filter(|&&n| steps[n].phase <= step.phase)
+                    .map(|&n| (n, i)),
+            );
         }
     }
     edges.sort_unstable();
     edges.dedup();
     for &(from, to) in edges.iter().filter(|(f, t)| f != t) {
         if steps[from].phase > steps[to].phase {
-            return Err(PlanError::Cycle { steps: vec![steps[to].id.clone(), steps[from].id.clone()] });
+            return Err(PlanError::Cycle {
+                steps: vec![steps[to].id.clone(), steps[from].id.clone()],
+            });
         }
         graph.add_edge(nodes[from], nodes[to], ());
     }
@@ -76,8 +85,11 @@ pub fn order(steps: Vec<Step>) -> Result<Vec<Step>, PlanError> {
 /// earliest change; a cycle is reported with the steps on it.
 fn topological(graph: &DiGraph<usize, ()>, steps: &[Step]) -> Result<Vec<usize>, PlanError> {
     let mut indegree: Vec<usize> = graph.node_indices().map(|n| graph.neighbors_directed(n, petgraph::Incoming).count()).collect();
-    let mut ready: BinaryHeap<Reverse<(super::step::Phase, usize)>> =
-        graph.node_indices().filter(|n| indegree[n.index()] == 0).map(|n| Reverse((steps[n.index()].phase, n.index()))).collect();
+    let mut ready: BinaryHeap<Reverse<(super::step::Phase, usize)>> = graph
+        .node_indices()
+        .filter(|n| indegree[n.index()] == 0)
+        .map(|n| Reverse((steps[n.index()].phase, n.index())))
+        .collect();
     let mut sequence = Vec::with_capacity(steps.len());
     while let Some(Reverse((_, i))) = ready.pop() {
         sequence.push(i);

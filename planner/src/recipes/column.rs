@@ -20,18 +20,28 @@ fn default_kind(column: &Column, cx: &Context<'_>) -> DefaultKind {
 pub fn add_column(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &Column) -> Result<(), PlanError> {
     let object = format!("column {t}.{}", quote_ident(&column.name));
     if column.generated.is_some() {
-        return Err(PlanError::refused(object, "adding a stored generated column rewrites the whole table under an ACCESS EXCLUSIVE lock",
-            "add a plain column filled by a trigger and a `backfill`, or add the generated column while the table is still small, outside bellows"));
+        return Err(PlanError::refused(
+            object,
+            "adding a stored generated column rewrites the whole table under an ACCESS EXCLUSIVE lock",
+            "add a plain column filled by a trigger and a `backfill`, or add the generated column while the table is still small, outside bellows",
+        ));
     }
     if column.identity.is_some() {
-        return Err(PlanError::refused(object, "adding an identity column numbers every existing row, rewriting the table under an ACCESS EXCLUSIVE lock",
-            "add the column without identity and with a `backfill`, then declare `identity` in a later plan"));
+        return Err(PlanError::refused(
+            object,
+            "adding an identity column numbers every existing row, rewriting the table under an ACCESS EXCLUSIVE lock",
+            "add the column without identity and with a `backfill`, then declare `identity` in a later plan",
+        ));
     }
     let kind = default_kind(column, cx);
     let id = format!("add-column:{}", dotted(t, &column.name));
     let simple = kind != DefaultKind::Volatile && (column.nullable || kind == DefaultKind::NonVolatile);
     if simple {
-        let op = Op::AddColumn(AddColumn { default: kind, not_null: !column.nullable, ..AddColumn::default() });
+        let op = Op::AddColumn(AddColumn {
+            default: kind,
+            not_null: !column.nullable,
+            ..AddColumn::default()
+        });
         let step = r.step(Phase::Expand, id, format!("add column {t}.{}", quote_ident(&column.name)));
         step.sql(format!("ALTER TABLE {} ADD COLUMN {}", t.sql(), column_definition(column, true)))
             .lock(op, cx.pg, t, None)
@@ -49,17 +59,36 @@ pub fn add_column(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &
                 "add `backfill = \"<expression>\"` (the value for existing rows and for rows the old application inserts), or a constant `default`, or make the column nullable"));
         }
     };
-    let table = cx.table(t).ok_or_else(|| PlanError::refused(t, "the table is not in the desired schema", "declare it"))?;
+    let table = cx
+        .table(t)
+        .ok_or_else(|| PlanError::refused(t, "the table is not in the desired schema", "declare it"))?;
     let Some(key) = table.batch_key().map(<[String]>::to_vec) else {
-        return Err(PlanError::refused(object, format!("filling existing rows needs batches over a primary key, and table {t} has none"), "add a primary key to the table first"));
+        return Err(PlanError::refused(
+            object,
+            format!("filling existing rows needs batches over a primary key, and table {t} has none"),
+            "add a primary key to the table first",
+        ));
     };
-    let nullable = Column { default: None, nullable: true, ..column.clone() };
-    let step = r.step(Phase::Expand, id.clone(), format!("add column {t}.{} (nullable until it is filled)", quote_ident(&column.name)));
+    let nullable = Column {
+        default: None,
+        nullable: true,
+        ..column.clone()
+    };
+    let step = r.step(
+        Phase::Expand,
+        id.clone(),
+        format!("add column {t}.{} (nullable until it is filled)", quote_ident(&column.name)),
+    );
     step.sql(format!("ALTER TABLE {} ADD COLUMN {}", t.sql(), column_definition(&nullable, false)))
         .lock(Op::AddColumn(AddColumn::default()), cx.pg, t, None)
         .undo(format!("ALTER TABLE {} DROP COLUMN {}", t.sql(), quote_ident(&column.name)));
     if let Some(default) = &column.default {
-        step.sql(format!("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {default}", t.sql(), quote_ident(&column.name))).lock(Op::SetDefault, cx.pg, t, None);
+        step.sql(format!(
+            "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {default}",
+            t.sql(),
+            quote_ident(&column.name)
+        ))
+        .lock(Op::SetDefault, cx.pg, t, None);
     }
     column_objects(step, t, column, false);
     let names = TriggerNames::new("fill", t, &column.name);
@@ -91,7 +120,11 @@ fn column_objects(step: &mut crate::plan::step::Step, t: &QualifiedName, column:
 }
 
 pub(super) fn fill_trigger(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &str, fill: &Expr, names: &TriggerNames) {
-    let step = r.step(Phase::Expand, format!("add-fill-trigger:{}", dotted(t, column)), format!("fill {t}.{} from `{fill}` on writes that leave it NULL", quote_ident(column)));
+    let step = r.step(
+        Phase::Expand,
+        format!("add-fill-trigger:{}", dotted(t, column)),
+        format!("fill {t}.{} from `{fill}` on writes that leave it NULL", quote_ident(column)),
+    );
     trigger::fill(names, t, column, fill, cx.pg).into_iter().for_each(|s| {
         step.sql(s);
     });
@@ -102,7 +135,11 @@ pub(super) fn fill_trigger(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, 
 }
 
 pub(super) fn drop_trigger(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, names: &TriggerNames, column: &str, kind: &str) {
-    let step = r.step(Phase::Contract, format!("drop-{kind}-trigger:{}", dotted(t, column)), format!("drop the {kind} trigger on {t}"));
+    let step = r.step(
+        Phase::Contract,
+        format!("drop-{kind}-trigger:{}", dotted(t, column)),
+        format!("drop the {kind} trigger on {t}"),
+    );
     for statement in names.drop_sql(t) {
         step.sql(statement);
     }
@@ -111,14 +148,26 @@ pub(super) fn drop_trigger(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, 
 
 /// A batched `UPDATE` setting `column` from `fill` where it is still NULL; returns its id.
 fn backfill_step(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, key: &[String], column: &str, fill: &Expr) -> Result<String, PlanError> {
-    let table = cx.table(t).ok_or_else(|| PlanError::refused(t, "the table is not in the desired schema", "declare it"))?;
+    let table = cx
+        .table(t)
+        .ok_or_else(|| PlanError::refused(t, "the table is not in the desired schema", "declare it"))?;
     let c = quote_ident(column);
     let (first, next) = batch_update(table, key, &format!("{c} = {fill}"), &format!("t.{c} IS NULL"), cx.batch_size);
     let id = format!("backfill:{}", dotted(t, column));
-    r.step(Phase::Backfill, id.clone(), format!("fill {t}.{c} with `{fill}` in batches of {}", cx.batch_size))
-        .batched(Backfill { table: t.clone(), key: key.to_vec(), batch_size: cx.batch_size, first_batch_sql: first, batch_sql: next })
-        .lock(Op::UpdateRows, cx.pg, t, None)
-        .creates(Obj::Filled(t.clone(), column.to_string()));
+    r.step(
+        Phase::Backfill,
+        id.clone(),
+        format!("fill {t}.{c} with `{fill}` in batches of {}", cx.batch_size),
+    )
+    .batched(Backfill {
+        table: t.clone(),
+        key: key.to_vec(),
+        batch_size: cx.batch_size,
+        first_batch_sql: first,
+        batch_sql: next,
+    })
+    .lock(Op::UpdateRows, cx.pg, t, None)
+    .creates(Obj::Filled(t.clone(), column.to_string()));
     Ok(id)
 }
 
@@ -128,30 +177,51 @@ fn backfill_step(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, key: &[Str
 pub(super) fn not_null_via_check(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &str, after: Option<&str>, filled_by: Option<&str>) {
     let check = derived_name(&[&t.name, column, "not_null"]);
     let (c, k) = (quote_ident(column), quote_ident(&check));
-    let add = r.independent(Phase::Expand, format!("add-not-null-check:{}", dotted(t, column)), format!("add CHECK ({c} IS NOT NULL) NOT VALID on {t}"));
+    let add = r.independent(
+        Phase::Expand,
+        format!("add-not-null-check:{}", dotted(t, column)),
+        format!("add CHECK ({c} IS NOT NULL) NOT VALID on {t}"),
+    );
     add.sql(format!("ALTER TABLE {} ADD CONSTRAINT {k} CHECK ({c} IS NOT NULL) NOT VALID", t.sql()))
-        .lock(Op::AddConstraint { kind: ConstraintKind::Check, validated: false, using_index: false }, cx.pg, t, None)
+        .lock(
+            Op::AddConstraint {
+                kind: ConstraintKind::Check,
+                validated: false,
+                using_index: false,
+            },
+            cx.pg,
+            t,
+            None,
+        )
         .undo(format!("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {k}", t.sql()))
         .needs(Obj::Column(t.clone(), column.to_string()));
     if let Some(after) = after {
         add.after(after);
     }
     let add_id = add.id.clone();
-    r.independent(Phase::Backfill, format!("validate-not-null-check:{}", dotted(t, column)), format!("validate the NOT NULL check on {t}.{c}"))
-        .sql(format!("ALTER TABLE {} VALIDATE CONSTRAINT {k}", t.sql()))
-        .lock(Op::ValidateConstraint { kind: ConstraintKind::Check }, cx.pg, t, None)
-        .after(&add_id)
-        .needs(Obj::Filled(t.clone(), column.to_string()));
+    r.independent(
+        Phase::Backfill,
+        format!("validate-not-null-check:{}", dotted(t, column)),
+        format!("validate the NOT NULL check on {t}.{c}"),
+    )
+    .sql(format!("ALTER TABLE {} VALIDATE CONSTRAINT {k}", t.sql()))
+    .lock(Op::ValidateConstraint { kind: ConstraintKind::Check }, cx.pg, t, None)
+    .after(&add_id)
+    .needs(Obj::Filled(t.clone(), column.to_string()));
     if let (Some(filled_by), Some(validate)) = (filled_by, r.steps.last_mut()) {
         validate.after(filled_by);
     }
-    r.step(Phase::Backfill, format!("set-not-null:{}", dotted(t, column)), format!("set {t}.{c} NOT NULL (proven by the check) and drop the check"))
-        .sql(format!("ALTER TABLE {} ALTER COLUMN {c} SET NOT NULL", t.sql()))
-        .sql(format!("ALTER TABLE {} DROP CONSTRAINT {k}", t.sql()))
-        .lock(Op::SetNotNull { proven: true }, cx.pg, t, None)
-        .lock(Op::DropConstraint { kind: ConstraintKind::Check }, cx.pg, t, None)
-        .undo(format!("ALTER TABLE {} ALTER COLUMN {c} DROP NOT NULL", t.sql()))
-        .creates(Obj::NotNull(t.clone(), column.to_string()));
+    r.step(
+        Phase::Backfill,
+        format!("set-not-null:{}", dotted(t, column)),
+        format!("set {t}.{c} NOT NULL (proven by the check) and drop the check"),
+    )
+    .sql(format!("ALTER TABLE {} ALTER COLUMN {c} SET NOT NULL", t.sql()))
+    .sql(format!("ALTER TABLE {} DROP CONSTRAINT {k}", t.sql()))
+    .lock(Op::SetNotNull { proven: true }, cx.pg, t, None)
+    .lock(Op::DropConstraint { kind: ConstraintKind::Check }, cx.pg, t, None)
+    .undo(format!("ALTER TABLE {} ALTER COLUMN {c} DROP NOT NULL", t.sql()))
+    .creates(Obj::NotNull(t.clone(), column.to_string()));
 }
 
 pub fn set_not_null(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &Column) -> Result<(), PlanError> {
@@ -163,7 +233,11 @@ pub fn set_not_null(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column:
         return Ok(());
     };
     let key = cx.table(t).and_then(|table| table.batch_key()).map(<[String]>::to_vec).ok_or_else(|| {
-        PlanError::refused(format!("column {t}.{}", quote_ident(&column.name)), "a backfill needs batches over a primary key, and the table has none", "add a primary key to the table first")
+        PlanError::refused(
+            format!("column {t}.{}", quote_ident(&column.name)),
+            "a backfill needs batches over a primary key, and the table has none",
+            "add a primary key to the table first",
+        )
     })?;
     fill_trigger(r, cx, t, &column.name, fill, &names);
     let trigger_id = r.steps.last().map(|s| s.id.clone()).unwrap_or_default();
@@ -174,17 +248,31 @@ pub fn set_not_null(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column:
 }
 
 pub fn drop_not_null(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &str) {
-    r.step(Phase::Expand, format!("drop-not-null:{}", dotted(t, column)), format!("drop NOT NULL on {t}.{}", quote_ident(column)))
-        .sql(format!("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL", t.sql(), quote_ident(column)))
-        .lock(Op::DropNotNull, cx.pg, t, None)
-        .needs(Obj::Column(t.clone(), column.to_string()));
+    r.step(
+        Phase::Expand,
+        format!("drop-not-null:{}", dotted(t, column)),
+        format!("drop NOT NULL on {t}.{}", quote_ident(column)),
+    )
+    .sql(format!("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL", t.sql(), quote_ident(column)))
+    .lock(Op::DropNotNull, cx.pg, t, None)
+    .needs(Obj::Column(t.clone(), column.to_string()));
 }
 
 pub fn set_default(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &str, default: Option<&Expr>) {
     let c = quote_ident(column);
     let (id, description, sql, op) = match default {
-        Some(d) => ("set-default", format!("set the default of {t}.{c} to `{d}`"), format!("SET DEFAULT {d}"), Op::SetDefault),
-        None => ("drop-default", format!("drop the default of {t}.{c}"), "DROP DEFAULT".to_string(), Op::DropDefault),
+        Some(d) => (
+            "set-default",
+            format!("set the default of {t}.{c} to `{d}`"),
+            format!("SET DEFAULT {d}"),
+            Op::SetDefault,
+        ),
+        None => (
+            "drop-default",
+            format!("drop the default of {t}.{c}"),
+            "DROP DEFAULT".to_string(),
+            Op::DropDefault,
+        ),
     };
     r.step(Phase::Expand, format!("{id}:{}", dotted(t, column)), description)
         .sql(format!("ALTER TABLE {} ALTER COLUMN {c} {sql}", t.sql()))
@@ -205,23 +293,35 @@ pub fn add_identity(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column:
         t = t.sql().replace('\'', "''"),
         c = c.replace('\'', "''"),
     );
-    r.step(Phase::Expand, format!("add-identity:{}", dotted(t, column)), format!("make {t}.{c} an identity column, continuing after the largest value"))
-        .sql(statement)
-        .lock(Op::AddIdentity, cx.pg, t, None)
-        .undo(format!("ALTER TABLE {} ALTER COLUMN {c} DROP IDENTITY IF EXISTS", t.sql()))
-        .needs(Obj::NotNull(t.clone(), column.to_string()));
+    r.step(
+        Phase::Expand,
+        format!("add-identity:{}", dotted(t, column)),
+        format!("make {t}.{c} an identity column, continuing after the largest value"),
+    )
+    .sql(statement)
+    .lock(Op::AddIdentity, cx.pg, t, None)
+    .undo(format!("ALTER TABLE {} ALTER COLUMN {c} DROP IDENTITY IF EXISTS", t.sql()))
+    .needs(Obj::NotNull(t.clone(), column.to_string()));
 }
 
 /// In contract: the old application version may rely on the identity to number rows.
 pub fn drop_identity(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &str) {
-    r.step(Phase::Contract, format!("drop-identity:{}", dotted(t, column)), format!("drop the identity of {t}.{}", quote_ident(column)))
-        .sql(format!("ALTER TABLE {} ALTER COLUMN {} DROP IDENTITY IF EXISTS", t.sql(), quote_ident(column)))
-        .lock(Op::DropIdentity, cx.pg, t, None);
+    r.step(
+        Phase::Contract,
+        format!("drop-identity:{}", dotted(t, column)),
+        format!("drop the identity of {t}.{}", quote_ident(column)),
+    )
+    .sql(format!("ALTER TABLE {} ALTER COLUMN {} DROP IDENTITY IF EXISTS", t.sql(), quote_ident(column)))
+    .lock(Op::DropIdentity, cx.pg, t, None);
 }
 
 /// In contract, when no application version reads the column any more.
 pub fn drop_column(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &Column) {
-    let step = r.step(Phase::Contract, format!("drop-column:{}", dotted(t, &column.name)), format!("drop column {t}.{}", quote_ident(&column.name)));
+    let step = r.step(
+        Phase::Contract,
+        format!("drop-column:{}", dotted(t, &column.name)),
+        format!("drop column {t}.{}", quote_ident(&column.name)),
+    );
     step.sql(format!("ALTER TABLE {} DROP COLUMN {}", t.sql(), quote_ident(&column.name)))
         .lock(Op::DropColumn, cx.pg, t, None)
         .drops(Obj::Column(t.clone(), column.name.clone()));

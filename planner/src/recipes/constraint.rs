@@ -12,17 +12,36 @@ use crate::plan::step::{Obj, Phase};
 
 pub fn add_check(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, check: &Check, name: &str) -> String {
     let k = quote_ident(name);
-    let add = r.independent(Phase::Expand, format!("add-check:{}", dotted(t, name)), format!("add check {k} on {t} NOT VALID"));
+    let add = r.independent(
+        Phase::Expand,
+        format!("add-check:{}", dotted(t, name)),
+        format!("add check {k} on {t} NOT VALID"),
+    );
     add.sql(format!("ALTER TABLE {} ADD CONSTRAINT {k} CHECK ({}) NOT VALID", t.sql(), check.expression))
-        .lock(Op::AddConstraint { kind: ConstraintKind::Check, validated: false, using_index: false }, cx.pg, t, None)
+        .lock(
+            Op::AddConstraint {
+                kind: ConstraintKind::Check,
+                validated: false,
+                using_index: false,
+            },
+            cx.pg,
+            t,
+            None,
+        )
         .undo(format!("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {k}", t.sql()))
         .needs(Obj::Table(t.clone()))
         .creates(Obj::Constraint(t.clone(), name.to_string()));
     for column in &check.expression.columns {
         add.needs(Obj::Column(t.clone(), column.clone()));
     }
-    let validate = r.step(Phase::Backfill, format!("validate-check:{}", dotted(t, name)), format!("validate check {k} on {t}"));
-    validate.sql(format!("ALTER TABLE {} VALIDATE CONSTRAINT {k}", t.sql())).lock(Op::ValidateConstraint { kind: ConstraintKind::Check }, cx.pg, t, None);
+    let validate = r.step(
+        Phase::Backfill,
+        format!("validate-check:{}", dotted(t, name)),
+        format!("validate check {k} on {t}"),
+    );
+    validate
+        .sql(format!("ALTER TABLE {} VALIDATE CONSTRAINT {k}", t.sql()))
+        .lock(Op::ValidateConstraint { kind: ConstraintKind::Check }, cx.pg, t, None);
     for column in &check.expression.columns {
         validate.needs(Obj::Filled(t.clone(), column.clone()));
     }
@@ -32,9 +51,22 @@ pub fn add_check(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, check: &Ch
 pub fn add_foreign_key(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, fk: &ForeignKey, name: &str) -> String {
     let k = quote_ident(name);
     let kind = ConstraintKind::ForeignKey;
-    let add = r.independent(Phase::Expand, format!("add-foreign-key:{}", dotted(t, name)), format!("add foreign key {k} on {t} NOT VALID"));
+    let add = r.independent(
+        Phase::Expand,
+        format!("add-foreign-key:{}", dotted(t, name)),
+        format!("add foreign key {k} on {t} NOT VALID"),
+    );
     add.sql(format!("ALTER TABLE {} ADD CONSTRAINT {k} {} NOT VALID", t.sql(), foreign_key_clause(fk)))
-        .lock(Op::AddConstraint { kind, validated: false, using_index: false }, cx.pg, t, Some(&fk.references))
+        .lock(
+            Op::AddConstraint {
+                kind,
+                validated: false,
+                using_index: false,
+            },
+            cx.pg,
+            t,
+            Some(&fk.references),
+        )
         .undo(format!("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {k}", t.sql()))
         .needs(Obj::Table(t.clone()))
         .needs(Obj::Table(fk.references.clone()))
@@ -43,8 +75,14 @@ pub fn add_foreign_key(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, fk: 
     for column in &fk.columns {
         add.needs(Obj::Column(t.clone(), column.clone()));
     }
-    let validate = r.step(Phase::Backfill, format!("validate-foreign-key:{}", dotted(t, name)), format!("validate foreign key {k} on {t}"));
-    validate.sql(format!("ALTER TABLE {} VALIDATE CONSTRAINT {k}", t.sql())).lock(Op::ValidateConstraint { kind }, cx.pg, t, Some(&fk.references));
+    let validate = r.step(
+        Phase::Backfill,
+        format!("validate-foreign-key:{}", dotted(t, name)),
+        format!("validate foreign key {k} on {t}"),
+    );
+    validate
+        .sql(format!("ALTER TABLE {} VALIDATE CONSTRAINT {k}", t.sql()))
+        .lock(Op::ValidateConstraint { kind }, cx.pg, t, Some(&fk.references));
     for column in &fk.columns {
         validate.needs(Obj::Filled(t.clone(), column.clone()));
     }
@@ -54,8 +92,13 @@ pub fn add_foreign_key(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, fk: 
 /// In contract: the old application may rely on the constraint (or on the index behind it).
 pub fn drop_constraint(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, constraint: &Constraint) {
     let name = constraint.name();
-    let step = r.step(Phase::Contract, format!("drop-constraint:{}", dotted(t, name)), format!("drop constraint {} on {t}", quote_ident(name)));
-    step.sql(format!("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}", t.sql(), quote_ident(name))).drops(Obj::Constraint(t.clone(), name.to_string()));
+    let step = r.step(
+        Phase::Contract,
+        format!("drop-constraint:{}", dotted(t, name)),
+        format!("drop constraint {} on {t}", quote_ident(name)),
+    );
+    step.sql(format!("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}", t.sql(), quote_ident(name)))
+        .drops(Obj::Constraint(t.clone(), name.to_string()));
     let (kind, columns) = match constraint {
         Constraint::PrimaryKey(pk) => (ConstraintKind::PrimaryKey, pk.columns.clone()),
         Constraint::Unique(u) => (ConstraintKind::Unique, u.columns.clone()),
@@ -69,7 +112,9 @@ pub fn drop_constraint(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, cons
                 .releases(Obj::unique_key(&fk.references, &fk.referenced_columns));
         }
         Constraint::PrimaryKey(_) | Constraint::Unique(_) => {
-            step.lock(Op::DropConstraint { kind }, cx.pg, t, None).drops(Obj::unique_key(t, &columns)).drops(Obj::Index(t.sibling(name)));
+            step.lock(Op::DropConstraint { kind }, cx.pg, t, None)
+                .drops(Obj::unique_key(t, &columns))
+                .drops(Obj::Index(t.sibling(name)));
         }
         Constraint::Check(_) => {
             step.lock(Op::DropConstraint { kind }, cx.pg, t, None);
@@ -90,10 +135,22 @@ pub fn replace_constraint(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, o
         (Constraint::Check(_), Constraint::Check(check)) => (add_check(r, cx, t, check, &temporary), rename_constraint_sql(t, &temporary, name)),
         (Constraint::ForeignKey(_), Constraint::ForeignKey(fk)) => (add_foreign_key(r, cx, t, fk, &temporary), rename_constraint_sql(t, &temporary, name)),
         (Constraint::Unique(_), Constraint::Unique(unique)) => {
-            let index = Index { name: temporary.clone(), keys: unique.columns.iter().cloned().map(IndexKey::Column).collect(), unique: true, predicate: None, method: None, include: Vec::new() };
+            let index = Index {
+                name: temporary.clone(),
+                keys: unique.columns.iter().cloned().map(IndexKey::Column).collect(),
+                unique: true,
+                predicate: None,
+                method: None,
+                include: Vec::new(),
+            };
             let build = build_index(r, cx, t, &index, &temporary, Phase::Expand);
             // Dropping the old constraint and attaching the new index happen together.
-            let attach_sql = format!("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}", t.sql(), quote_ident(name), quote_ident(&temporary));
+            let attach_sql = format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}",
+                t.sql(),
+                quote_ident(name),
+                quote_ident(&temporary)
+            );
             (build, attach_sql)
         }
         _ => {
@@ -114,23 +171,31 @@ pub fn replace_constraint(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, o
         Constraint::ForeignKey(fk) => Some(&fk.references),
         _ => None,
     };
-    r.independent(Phase::Contract, format!("swap-constraint:{}", dotted(t, name)), format!("replace constraint {} on {t} with its new definition", quote_ident(name)))
-        .sql(drop_sql)
-        .sql(swap)
-        .lock(Op::DropConstraint { kind }, cx.pg, t, referenced)
-        .lock(Op::Rename, cx.pg, t, None)
-        .after(&ready);
+    r.independent(
+        Phase::Contract,
+        format!("swap-constraint:{}", dotted(t, name)),
+        format!("replace constraint {} on {t} with its new definition", quote_ident(name)),
+    )
+    .sql(drop_sql)
+    .sql(swap)
+    .lock(Op::DropConstraint { kind }, cx.pg, t, referenced)
+    .lock(Op::Rename, cx.pg, t, None)
+    .after(&ready);
     Ok(())
 }
 
 /// Same definition, new name: catalog only. Renaming a primary key or unique
 /// constraint renames its index too.
 pub fn rename_constraint(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, from: &str, to: &str) {
-    r.step(Phase::Expand, format!("rename-constraint:{}", dotted(t, to)), format!("rename constraint {} on {t} to {}", quote_ident(from), quote_ident(to)))
-        .sql(rename_constraint_sql(t, from, to))
-        .lock(Op::Rename, cx.pg, t, None)
-        .undo(rename_constraint_sql(t, to, from))
-        .needs(Obj::Table(t.clone()));
+    r.step(
+        Phase::Expand,
+        format!("rename-constraint:{}", dotted(t, to)),
+        format!("rename constraint {} on {t} to {}", quote_ident(from), quote_ident(to)),
+    )
+    .sql(rename_constraint_sql(t, from, to))
+    .lock(Op::Rename, cx.pg, t, None)
+    .undo(rename_constraint_sql(t, to, from))
+    .needs(Obj::Table(t.clone()));
 }
 
 fn rename_constraint_sql(t: &QualifiedName, from: &str, to: &str) -> String {

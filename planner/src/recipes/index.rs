@@ -55,7 +55,11 @@ pub fn add_index(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, index: &In
 }
 
 pub fn drop_index(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, index: &Index) {
-    let step = r.step(Phase::Contract, format!("drop-index:{}", dotted(t, &index.name)), format!("drop index {} concurrently", t.sibling(index.name.clone())));
+    let step = r.step(
+        Phase::Contract,
+        format!("drop-index:{}", dotted(t, &index.name)),
+        format!("drop index {} concurrently", t.sibling(index.name.clone())),
+    );
     drop_index_into(step, cx, t, index);
 }
 
@@ -77,29 +81,52 @@ fn drop_index_into(step: &mut Step, cx: &Context<'_>, t: &QualifiedName, index: 
 pub fn replace_index(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, old: &Index, new: &Index) {
     let temporary = derived_name(&[&new.name, "bellows_new"]);
     let build = build_index(r, cx, t, new, &temporary, Phase::Expand);
-    let drop = r.independent(Phase::Contract, format!("drop-index:{}", dotted(t, &old.name)), format!("drop the old definition of index {} concurrently", t.sibling(old.name.clone())));
+    let drop = r.independent(
+        Phase::Contract,
+        format!("drop-index:{}", dotted(t, &old.name)),
+        format!("drop the old definition of index {} concurrently", t.sibling(old.name.clone())),
+    );
     drop_index_into(drop, cx, t, old);
     let drop_id = drop.id.clone();
-    r.independent(Phase::Contract, format!("rename-index:{}", dotted(t, &new.name)), format!("rename index {} to {}", quote_ident(&temporary), quote_ident(&new.name)))
-        .sql(format!("ALTER INDEX {} RENAME TO {}", t.sibling(temporary.clone()).sql(), quote_ident(&new.name)))
-        .lock(Op::RenameIndex, cx.pg, t, None)
-        .after(&build)
-        .after(&drop_id);
+    r.independent(
+        Phase::Contract,
+        format!("rename-index:{}", dotted(t, &new.name)),
+        format!("rename index {} to {}", quote_ident(&temporary), quote_ident(&new.name)),
+    )
+    .sql(format!(
+        "ALTER INDEX {} RENAME TO {}",
+        t.sibling(temporary.clone()).sql(),
+        quote_ident(&new.name)
+    ))
+    .lock(Op::RenameIndex, cx.pg, t, None)
+    .after(&build)
+    .after(&drop_id);
 }
 
 /// Same definition, new name: catalog only (SHARE UPDATE EXCLUSIVE on PostgreSQL 12+).
 pub fn rename_index(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, from: &str, to: &str) {
-    r.step(Phase::Expand, format!("rename-index:{}", dotted(t, to)), format!("rename index {} to {}", t.sibling(from), quote_ident(to)))
-        .sql(format!("ALTER INDEX {} RENAME TO {}", t.sibling(from).sql(), quote_ident(to)))
-        .lock(Op::RenameIndex, cx.pg, t, None)
-        .undo(format!("ALTER INDEX {} RENAME TO {}", t.sibling(to).sql(), quote_ident(from)))
-        .needs(Obj::Table(t.clone()));
+    r.step(
+        Phase::Expand,
+        format!("rename-index:{}", dotted(t, to)),
+        format!("rename index {} to {}", t.sibling(from), quote_ident(to)),
+    )
+    .sql(format!("ALTER INDEX {} RENAME TO {}", t.sibling(from).sql(), quote_ident(to)))
+    .lock(Op::RenameIndex, cx.pg, t, None)
+    .undo(format!("ALTER INDEX {} RENAME TO {}", t.sibling(to).sql(), quote_ident(from)))
+    .needs(Obj::Table(t.clone()));
 }
 
 /// A unique constraint through a concurrently built unique index, attached with
 /// `USING INDEX` (catalog only).
 pub fn add_unique(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, unique: &Unique, name: &str) {
-    let index = Index { name: name.to_string(), keys: unique.columns.iter().cloned().map(IndexKey::Column).collect(), unique: true, predicate: None, method: None, include: Vec::new() };
+    let index = Index {
+        name: name.to_string(),
+        keys: unique.columns.iter().cloned().map(IndexKey::Column).collect(),
+        unique: true,
+        predicate: None,
+        method: None,
+        include: Vec::new(),
+    };
     let build = build_index(r, cx, t, &index, name, Phase::Expand);
     attach(r, cx, t, "UNIQUE", name, name, &unique.columns, Phase::Expand, &build);
 }
@@ -109,9 +136,18 @@ pub fn add_unique(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, unique: &
 /// runs first, so the attach is catalog only (and waits for the backfill phase when a
 /// column is still nullable).
 pub fn add_primary_key(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, pk: &PrimaryKey) {
-    let index = Index { name: pk.name.clone(), keys: pk.columns.iter().cloned().map(IndexKey::Column).collect(), unique: true, predicate: None, method: None, include: Vec::new() };
+    let index = Index {
+        name: pk.name.clone(),
+        keys: pk.columns.iter().cloned().map(IndexKey::Column).collect(),
+        unique: true,
+        predicate: None,
+        method: None,
+        include: Vec::new(),
+    };
     let build = build_index(r, cx, t, &index, &pk.name, Phase::Expand);
-    let nullable = cx.current_table(t).is_some_and(|table| pk.columns.iter().any(|c| table.column(c).is_none_or(|c| c.nullable)));
+    let nullable = cx
+        .current_table(t)
+        .is_some_and(|table| pk.columns.iter().any(|c| table.column(c).is_none_or(|c| c.nullable)));
     let phase = if nullable { Phase::Backfill } else { Phase::Expand };
     attach(r, cx, t, "PRIMARY KEY", &pk.name, &pk.name, &pk.columns, phase, &build);
     let step = r.steps.last_mut().expect("invariant: attach pushed a step");
@@ -123,12 +159,39 @@ pub fn add_primary_key(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, pk: 
 /// `ALTER TABLE ... ADD CONSTRAINT name KIND USING INDEX index`.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn attach(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, kind: &str, name: &str, index: &str, columns: &[String], phase: Phase, after: &str) {
-    let constraint = if kind == "UNIQUE" { ConstraintKind::Unique } else { ConstraintKind::PrimaryKey };
-    r.independent(phase, format!("attach-{}:{}", if kind == "UNIQUE" { "unique" } else { "primary-key" }, dotted(t, name)), format!("add {} {} on {t} ({}) using its index", kind.to_lowercase(), quote_ident(name), ident_list(columns)))
-        .sql(format!("ALTER TABLE {} ADD CONSTRAINT {} {kind} USING INDEX {}", t.sql(), quote_ident(name), quote_ident(index)))
-        .lock(Op::AddConstraint { kind: constraint, validated: true, using_index: true }, cx.pg, t, None)
-        .undo(format!("ALTER TABLE {} DROP CONSTRAINT {}", t.sql(), quote_ident(name)))
-        .after(after)
-        .creates(Obj::Constraint(t.clone(), name.to_string()))
-        .creates(Obj::unique_key(t, columns));
+    let constraint = if kind == "UNIQUE" {
+        ConstraintKind::Unique
+    } else {
+        ConstraintKind::PrimaryKey
+    };
+    r.independent(
+        phase,
+        format!("attach-{}:{}", if kind == "UNIQUE" { "unique" } else { "primary-key" }, dotted(t, name)),
+        format!(
+            "add {} {} on {t} ({}) using its index",
+            kind.to_lowercase(),
+            quote_ident(name),
+            ident_list(columns)
+        ),
+    )
+    .sql(format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} {kind} USING INDEX {}",
+        t.sql(),
+        quote_ident(name),
+        quote_ident(index)
+    ))
+    .lock(
+        Op::AddConstraint {
+            kind: constraint,
+            validated: true,
+            using_index: true,
+        },
+        cx.pg,
+        t,
+        None,
+    )
+    .undo(format!("ALTER TABLE {} DROP CONSTRAINT {}", t.sql(), quote_ident(name)))
+    .after(after)
+    .creates(Obj::Constraint(t.clone(), name.to_string()))
+    .creates(Obj::unique_key(t, columns));
 }

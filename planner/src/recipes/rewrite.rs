@@ -16,55 +16,108 @@ use crate::plan::step::{Backfill, Obj, Phase};
 pub fn alter_type(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &Column, from: &SqlType) -> Result<(), PlanError> {
     let c = quote_ident(&column.name);
     if column.using.is_none() && !type_change_rewrites(from, &column.ty, cx.pg) {
-        r.step(Phase::Expand, format!("alter-type:{}", dotted(t, &column.name)), format!("change the type of {t}.{c} from {from} to {} (no rewrite)", column.ty))
-            .sql(format!("ALTER TABLE {} ALTER COLUMN {c} TYPE {}", t.sql(), column.ty.sql()))
-            .lock(Op::AlterColumnType { rewrite: false }, cx.pg, t, None)
-            .undo(format!("ALTER TABLE {} ALTER COLUMN {c} TYPE {from}", t.sql()))
-            .needs(Obj::Column(t.clone(), column.name.clone()));
+        r.step(
+            Phase::Expand,
+            format!("alter-type:{}", dotted(t, &column.name)),
+            format!("change the type of {t}.{c} from {from} to {} (no rewrite)", column.ty),
+        )
+        .sql(format!("ALTER TABLE {} ALTER COLUMN {c} TYPE {}", t.sql(), column.ty.sql()))
+        .lock(Op::AlterColumnType { rewrite: false }, cx.pg, t, None)
+        .undo(format!("ALTER TABLE {} ALTER COLUMN {c} TYPE {from}", t.sql()))
+        .needs(Obj::Column(t.clone(), column.name.clone()));
         return Ok(());
     }
-    let table = cx.table(t).ok_or_else(|| PlanError::refused(t, "the table is not in the desired schema", "declare it"))?;
+    let table = cx
+        .table(t)
+        .ok_or_else(|| PlanError::refused(t, "the table is not in the desired schema", "declare it"))?;
     refuse_unsupported(cx, table, column)?;
     let key = batch_key(table, &column.name)?;
     let temporary = derived_name(&[&column.name, "bellows_new"]);
     let to_new = column.using.as_ref().map_or_else(|| format!("{c}::{}", column.ty.sql()), |u| u.text.clone());
     let to_old = format!("{}::{}", quote_ident(&temporary), from.sql());
-    let target = Column { name: temporary.clone(), ..column.clone() };
+    let target = Column {
+        name: temporary.clone(),
+        ..column.clone()
+    };
     let description = format!("{t}.{c} from {from} to {}", column.ty);
     let names = TriggerNames::new("sync", t, &column.name);
     shadow_column(r, cx, t, &key, &column.name, &target, (&to_new, &to_old), &names, &description)?;
     // Indexes and key constraints on the column are rebuilt on the new one; contract
     // gives them back their names.
-    let mut swap: Vec<String> = vec![format!("ALTER TABLE {} DROP COLUMN {c}", t.sql()), format!("ALTER TABLE {} RENAME COLUMN {} TO {c}", t.sql(), quote_ident(&temporary))];
+    let mut swap: Vec<String> = vec![
+        format!("ALTER TABLE {} DROP COLUMN {c}", t.sql()),
+        format!("ALTER TABLE {} RENAME COLUMN {} TO {c}", t.sql(), quote_ident(&temporary)),
+    ];
     let mut ready = Vec::new();
     for index in table.indexes.iter().filter(|i| i.mentions(&column.name)) {
         let copy_name = derived_name(&[&index.name, "bellows_new"]);
         ready.push(build_index(r, cx, t, &substitute(index, &column.name, &temporary), &copy_name, Phase::Backfill));
         swap.push(format!("ALTER INDEX {} RENAME TO {}", t.sibling(copy_name).sql(), quote_ident(&index.name)));
     }
-    let keys = table.primary_key.iter().map(|pk| ("PRIMARY KEY", &pk.name, &pk.columns)).chain(table.uniques.iter().map(|u| ("UNIQUE", &u.name, &u.columns)));
+    let keys = table
+        .primary_key
+        .iter()
+        .map(|pk| ("PRIMARY KEY", &pk.name, &pk.columns))
+        .chain(table.uniques.iter().map(|u| ("UNIQUE", &u.name, &u.columns)));
     for (kind, name, columns) in keys.filter(|(_, _, cols)| cols.contains(&column.name)) {
         let copy_name = derived_name(&[name, "bellows_new"]);
-        let index = Index { name: copy_name.clone(), keys: columns.iter().cloned().map(IndexKey::Column).collect(), unique: true, predicate: None, method: None, include: Vec::new() };
-        ready.push(build_index(r, cx, t, &substitute(&index, &column.name, &temporary), &copy_name, Phase::Backfill));
-        swap.push(format!("ALTER TABLE {} ADD CONSTRAINT {} {kind} USING INDEX {}", t.sql(), quote_ident(name), quote_ident(&copy_name)));
+        let index = Index {
+            name: copy_name.clone(),
+            keys: columns.iter().cloned().map(IndexKey::Column).collect(),
+            unique: true,
+            predicate: None,
+            method: None,
+            include: Vec::new(),
+        };
+        ready.push(build_index(
+            r,
+            cx,
+            t,
+            &substitute(&index, &column.name, &temporary),
+            &copy_name,
+            Phase::Backfill,
+        ));
+        swap.push(format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} {kind} USING INDEX {}",
+            t.sql(),
+            quote_ident(name),
+            quote_ident(&copy_name)
+        ));
     }
     for fk in table.foreign_keys.iter().filter(|fk| fk.columns.contains(&column.name)) {
         let copy_name = derived_name(&[&fk.name, "bellows_new"]);
         let mut copy = fk.clone();
-        copy.columns = fk.columns.iter().map(|c| if c == &column.name { temporary.clone() } else { c.clone() }).collect();
+        copy.columns = fk
+            .columns
+            .iter()
+            .map(|c| if c == &column.name { temporary.clone() } else { c.clone() })
+            .collect();
         ready.push(super::constraint::add_foreign_key(r, cx, t, &copy, &copy_name));
-        swap.push(format!("ALTER TABLE {} RENAME CONSTRAINT {} TO {}", t.sql(), quote_ident(&copy_name), quote_ident(&fk.name)));
+        swap.push(format!(
+            "ALTER TABLE {} RENAME CONSTRAINT {} TO {}",
+            t.sql(),
+            quote_ident(&copy_name),
+            quote_ident(&fk.name)
+        ));
     }
     if let Some(default) = &column.default {
         swap.push(format!("ALTER TABLE {} ALTER COLUMN {c} SET DEFAULT {default}", t.sql()));
     }
-    let step = r.independent(Phase::Contract, format!("swap-column:{}", dotted(t, &column.name)), format!("swap in the converted column {t}.{c} in one short transaction"));
+    let step = r.independent(
+        Phase::Contract,
+        format!("swap-column:{}", dotted(t, &column.name)),
+        format!("swap in the converted column {t}.{c} in one short transaction"),
+    );
     for statement in names.drop_sql(t).into_iter().chain(swap) {
         step.sql(statement);
     }
-    step.lock(Op::DropTrigger, cx.pg, t, None).lock(Op::DropColumn, cx.pg, t, None).lock(Op::Rename, cx.pg, t, None);
-    for id in ready.iter().chain([format!("set-not-null:{}", dotted(t, &temporary))].iter().filter(|_| !column.nullable)) {
+    step.lock(Op::DropTrigger, cx.pg, t, None)
+        .lock(Op::DropColumn, cx.pg, t, None)
+        .lock(Op::Rename, cx.pg, t, None);
+    for id in ready
+        .iter()
+        .chain([format!("set-not-null:{}", dotted(t, &temporary))].iter().filter(|_| !column.nullable))
+    {
         step.after(id);
     }
     step.after(&format!("backfill:{}", dotted(t, &temporary)));
@@ -74,20 +127,31 @@ pub fn alter_type(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &
 /// A rename keeps both names working: the new column is added and kept in sync with
 /// the old one until contract drops the old one.
 pub fn rename_column(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, old: &Column, column: &Column) -> Result<(), PlanError> {
-    let table = cx.table(t).ok_or_else(|| PlanError::refused(t, "the table is not in the desired schema", "declare it"))?;
+    let table = cx
+        .table(t)
+        .ok_or_else(|| PlanError::refused(t, "the table is not in the desired schema", "declare it"))?;
     let key = batch_key(table, &column.name)?;
     let (o, n) = (quote_ident(&old.name), quote_ident(&column.name));
     let (to_new, to_old) = if old.ty == column.ty {
         (o.clone(), n.clone())
     } else {
-        (column.using.as_ref().map_or_else(|| format!("{o}::{}", column.ty.sql()), |u| u.text.clone()), format!("{n}::{}", old.ty.sql()))
+        (
+            column.using.as_ref().map_or_else(|| format!("{o}::{}", column.ty.sql()), |u| u.text.clone()),
+            format!("{n}::{}", old.ty.sql()),
+        )
     };
     let description = format!("{t}.{o} renamed to {n}");
     let names = TriggerNames::new("sync", t, &column.name);
     shadow_column(r, cx, t, &key, &old.name, column, (&to_new, &to_old), &names, &description)?;
     drop_trigger(r, cx, t, &names, &column.name, "sync");
-    let step = r.step(Phase::Contract, format!("drop-column:{}", dotted(t, &old.name)), format!("drop the old column {t}.{o}"));
-    step.sql(format!("ALTER TABLE {} DROP COLUMN {o}", t.sql())).lock(Op::DropColumn, cx.pg, t, None).drops(Obj::Column(t.clone(), old.name.clone()));
+    let step = r.step(
+        Phase::Contract,
+        format!("drop-column:{}", dotted(t, &old.name)),
+        format!("drop the old column {t}.{o}"),
+    );
+    step.sql(format!("ALTER TABLE {} DROP COLUMN {o}", t.sql()))
+        .lock(Op::DropColumn, cx.pg, t, None)
+        .drops(Obj::Column(t.clone(), old.name.clone()));
     Ok(())
 }
 
@@ -106,7 +170,12 @@ fn shadow_column(
     what: &str,
 ) -> Result<(), PlanError> {
     let n = quote_ident(&target.name);
-    let plain = Column { default: None, nullable: true, identity: None, ..target.clone() };
+    let plain = Column {
+        default: None,
+        nullable: true,
+        identity: None,
+        ..target.clone()
+    };
     let add_id = format!("add-column:{}", dotted(t, &target.name));
     let step = r.step(Phase::Expand, add_id.clone(), format!("add column {t}.{n} for {what}"));
     step.sql(format!("ALTER TABLE {} ADD COLUMN {}", t.sql(), column_definition(&plain, false)))
@@ -116,12 +185,17 @@ fn shadow_column(
         .creates(Obj::Column(t.clone(), target.name.clone()));
     if let Some(default) = &target.default {
         // SET DEFAULT affects only future rows: no rewrite, even when volatile.
-        step.sql(format!("ALTER TABLE {} ALTER COLUMN {n} SET DEFAULT {default}", t.sql())).lock(Op::SetDefault, cx.pg, t, None);
+        step.sql(format!("ALTER TABLE {} ALTER COLUMN {n} SET DEFAULT {default}", t.sql()))
+            .lock(Op::SetDefault, cx.pg, t, None);
     }
     if let Some(user_type) = target.ty.user_type() {
         step.needs(Obj::Type(user_type.clone()));
     }
-    let step = r.step(Phase::Expand, format!("add-sync-trigger:{}", dotted(t, &target.name)), format!("keep {t}.{} and {t}.{n} in sync on every write", quote_ident(source)));
+    let step = r.step(
+        Phase::Expand,
+        format!("add-sync-trigger:{}", dotted(t, &target.name)),
+        format!("keep {t}.{} and {t}.{n} in sync on every write", quote_ident(source)),
+    );
     trigger::sync(names, t, source, &target.name, to_new, to_old, cx.pg).into_iter().for_each(|s| {
         step.sql(s);
     });
@@ -129,13 +203,31 @@ fn shadow_column(
         step.undo(s);
     });
     step.lock(Op::CreateTrigger, cx.pg, t, None);
-    let table = cx.table(t).ok_or_else(|| PlanError::refused(t, "the table is not in the desired schema", "declare it"))?;
-    let (first, next) = batch_update(table, key, &format!("{n} = {to_new}"), &format!("t.{n} IS DISTINCT FROM ({to_new})"), cx.batch_size);
+    let table = cx
+        .table(t)
+        .ok_or_else(|| PlanError::refused(t, "the table is not in the desired schema", "declare it"))?;
+    let (first, next) = batch_update(
+        table,
+        key,
+        &format!("{n} = {to_new}"),
+        &format!("t.{n} IS DISTINCT FROM ({to_new})"),
+        cx.batch_size,
+    );
     let copy_id = format!("backfill:{}", dotted(t, &target.name));
-    r.step(Phase::Backfill, copy_id.clone(), format!("copy {t}.{} into {t}.{n} in batches of {}", quote_ident(source), cx.batch_size))
-        .batched(Backfill { table: t.clone(), key: key.to_vec(), batch_size: cx.batch_size, first_batch_sql: first, batch_sql: next })
-        .lock(Op::UpdateRows, cx.pg, t, None)
-        .creates(Obj::Filled(t.clone(), target.name.clone()));
+    r.step(
+        Phase::Backfill,
+        copy_id.clone(),
+        format!("copy {t}.{} into {t}.{n} in batches of {}", quote_ident(source), cx.batch_size),
+    )
+    .batched(Backfill {
+        table: t.clone(),
+        key: key.to_vec(),
+        batch_size: cx.batch_size,
+        first_batch_sql: first,
+        batch_sql: next,
+    })
+    .lock(Op::UpdateRows, cx.pg, t, None)
+    .creates(Obj::Filled(t.clone(), target.name.clone()));
     if !target.nullable {
         not_null_via_check(r, cx, t, &target.name, Some(&add_id), Some(&copy_id));
     }
@@ -146,7 +238,11 @@ fn shadow_column(
 fn substitute(index: &Index, column: &str, temporary: &str) -> Index {
     let swap = |c: &String| if c == column { temporary.to_string() } else { c.clone() };
     Index {
-        keys: index.keys.iter().map(|k| if let IndexKey::Column(c) = k { IndexKey::Column(swap(c)) } else { k.clone() }).collect(),
+        keys: index
+            .keys
+            .iter()
+            .map(|k| if let IndexKey::Column(c) = k { IndexKey::Column(swap(c)) } else { k.clone() })
+            .collect(),
         include: index.include.iter().map(swap).collect(),
         ..index.clone()
     }
@@ -154,7 +250,11 @@ fn substitute(index: &Index, column: &str, temporary: &str) -> Index {
 
 fn batch_key(table: &Table, column: &str) -> Result<Vec<String>, PlanError> {
     let key = table.batch_key().map(<[String]>::to_vec).ok_or_else(|| {
-        PlanError::refused(format!("column {}.{}", table.name, quote_ident(column)), format!("copying the column needs batches over a primary key, and table {} has none", table.name), "add a primary key to the table first")
+        PlanError::refused(
+            format!("column {}.{}", table.name, quote_ident(column)),
+            format!("copying the column needs batches over a primary key, and table {} has none", table.name),
+            "add a primary key to the table first",
+        )
     })?;
     // Batching by the column being converted works too: the old column keeps its
     // values until contract swaps the columns.
@@ -164,22 +264,51 @@ fn batch_key(table: &Table, column: &str) -> Result<Vec<String>, PlanError> {
 /// What the new-column recipe cannot carry over automatically.
 fn refuse_unsupported(cx: &Context<'_>, table: &Table, column: &Column) -> Result<(), PlanError> {
     let object = format!("column {}.{}", table.name, quote_ident(&column.name));
-    let referencing = cx.desired.tables.values().flat_map(|t| t.foreign_keys.iter().map(move |fk| (t, fk))).find(|(_, fk)| fk.references == table.name && fk.referenced_columns.contains(&column.name));
+    let referencing = cx
+        .desired
+        .tables
+        .values()
+        .flat_map(|t| t.foreign_keys.iter().map(move |fk| (t, fk)))
+        .find(|(_, fk)| fk.references == table.name && fk.referenced_columns.contains(&column.name));
     if let Some((other, fk)) = referencing {
-        return Err(PlanError::refused(object, format!("foreign key {} on {} references it, and would have to be rebuilt on the new column", quote_ident(&fk.name), other.name),
-            "change the referencing columns first, or convert both by hand in a maintenance window"));
+        return Err(PlanError::refused(
+            object,
+            format!(
+                "foreign key {} on {} references it, and would have to be rebuilt on the new column",
+                quote_ident(&fk.name),
+                other.name
+            ),
+            "change the referencing columns first, or convert both by hand in a maintenance window",
+        ));
     }
-    let expression_user = table.indexes.iter().find(|i| i.mentions(&column.name) && (i.predicate.as_ref().is_some_and(|p| p.columns.contains(&column.name)) || i.keys.iter().any(|k| matches!(k, IndexKey::Expression(e) if e.columns.contains(&column.name)))));
+    let expression_user = table.indexes.iter().find(|i| {
+        i.mentions(&column.name)
+            && (i.predicate.as_ref().is_some_and(|p| p.columns.contains(&column.name))
+                || i.keys.iter().any(|k| matches!(k, IndexKey::Expression(e) if e.columns.contains(&column.name))))
+    });
     if let Some(index) = expression_user {
-        return Err(PlanError::refused(object, format!("index {} uses it in an expression or predicate, which bellows cannot rebuild on the new column", quote_ident(&index.name)),
-            "drop the index in one plan and re-create it after the type change"));
+        return Err(PlanError::refused(
+            object,
+            format!(
+                "index {} uses it in an expression or predicate, which bellows cannot rebuild on the new column",
+                quote_ident(&index.name)
+            ),
+            "drop the index in one plan and re-create it after the type change",
+        ));
     }
     if let Some(check) = table.checks.iter().find(|c| c.expression.columns.contains(&column.name)) {
-        return Err(PlanError::refused(object, format!("check {} uses it, and would have to be rebuilt on the new column", quote_ident(&check.name)),
-            "drop the check in one plan and add it back after the type change"));
+        return Err(PlanError::refused(
+            object,
+            format!("check {} uses it, and would have to be rebuilt on the new column", quote_ident(&check.name)),
+            "drop the check in one plan and add it back after the type change",
+        ));
     }
     if column.identity.is_some() {
-        return Err(PlanError::refused(object, "changing the type of an identity column through a new column would restart its numbering", "change the type by hand in a maintenance window"));
+        return Err(PlanError::refused(
+            object,
+            "changing the type of an identity column through a new column would restart its numbering",
+            "change the type by hand in a maintenance window",
+        ));
     }
     Ok(())
 }

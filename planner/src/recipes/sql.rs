@@ -65,7 +65,12 @@ pub fn create_index(table: &QualifiedName, index: &Index, name: &str, concurrent
 
 /// `FOREIGN KEY (...) REFERENCES ... [ON DELETE ...] [ON UPDATE ...] [DEFERRABLE ...]`.
 pub fn foreign_key_clause(fk: &ForeignKey) -> String {
-    let mut sql = format!("FOREIGN KEY ({}) REFERENCES {} ({})", ident_list(&fk.columns), fk.references.sql(), ident_list(&fk.referenced_columns));
+    let mut sql = format!(
+        "FOREIGN KEY ({}) REFERENCES {} ({})",
+        ident_list(&fk.columns),
+        fk.references.sql(),
+        ident_list(&fk.referenced_columns)
+    );
     if fk.on_delete != ReferentialAction::NoAction {
         sql.push_str(&format!(" ON DELETE {}", fk.on_delete.sql()));
     }

@@ -8,18 +8,26 @@ use crate::model::{quote_ident, quote_literal, Enum, QualifiedName, Table};
 use crate::plan::step::{Obj, Phase};
 
 pub fn create_schema(r: &mut Recipe, schema: &str) {
-    r.step(Phase::Expand, format!("create-schema:{schema}"), format!("create schema {}", quote_ident(schema)))
-        .sql(format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema)))
-        .creates(Obj::Schema(schema.to_string()));
+    r.step(
+        Phase::Expand,
+        format!("create-schema:{schema}"),
+        format!("create schema {}", quote_ident(schema)),
+    )
+    .sql(format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema)))
+    .creates(Obj::Schema(schema.to_string()));
 }
 
 pub fn create_enum(r: &mut Recipe, enum_type: &Enum) {
     let values: Vec<String> = enum_type.values.iter().map(|v| quote_literal(v)).collect();
-    r.step(Phase::Expand, format!("create-enum:{}", plain(&enum_type.name)), format!("create enum {}", enum_type.name))
-        .sql(format!("CREATE TYPE {} AS ENUM ({})", enum_type.name.sql(), values.join(", ")))
-        .undo(format!("DROP TYPE {}", enum_type.name.sql()))
-        .needs(Obj::Schema(enum_type.name.schema.clone()))
-        .creates(Obj::Type(enum_type.name.clone()));
+    r.step(
+        Phase::Expand,
+        format!("create-enum:{}", plain(&enum_type.name)),
+        format!("create enum {}", enum_type.name),
+    )
+    .sql(format!("CREATE TYPE {} AS ENUM ({})", enum_type.name.sql(), values.join(", ")))
+    .undo(format!("DROP TYPE {}", enum_type.name.sql()))
+    .needs(Obj::Schema(enum_type.name.schema.clone()))
+    .creates(Obj::Type(enum_type.name.clone()));
 }
 
 pub fn add_enum_value(r: &mut Recipe, name: &QualifiedName, value: &str, position: &EnumPosition) {
@@ -30,10 +38,14 @@ pub fn add_enum_value(r: &mut Recipe, name: &QualifiedName, value: &str, positio
     };
     // Before PostgreSQL 12, ADD VALUE cannot run in a transaction block; on 12+ it can,
     // but the value is unusable until commit. Running it alone works on every version.
-    r.step(Phase::Expand, format!("add-enum-value:{}.{value}", plain(name)), format!("add value {} to enum {name}", quote_literal(value)))
-        .sql(format!("ALTER TYPE {} ADD VALUE IF NOT EXISTS {}{place}", name.sql(), quote_literal(value)))
-        .outside_transaction()
-        .needs(Obj::Type(name.clone()));
+    r.step(
+        Phase::Expand,
+        format!("add-enum-value:{}.{value}", plain(name)),
+        format!("add value {} to enum {name}", quote_literal(value)),
+    )
+    .sql(format!("ALTER TYPE {} ADD VALUE IF NOT EXISTS {}{place}", name.sql(), quote_literal(value)))
+    .outside_transaction()
+    .needs(Obj::Type(name.clone()));
 }
 
 pub fn drop_enum(r: &mut Recipe, name: &QualifiedName) {
@@ -70,7 +82,8 @@ pub fn create_table(r: &mut Recipe, cx: &Context<'_>, table: &Table) {
         .needs(Obj::Schema(t.schema.clone()))
         .creates(Obj::Table(t.clone()));
     for index in &table.indexes {
-        step.sql(create_index(t, index, &index.name, false)).creates(Obj::Index(t.sibling(index.name.clone())));
+        step.sql(create_index(t, index, &index.name, false))
+            .creates(Obj::Index(t.sibling(index.name.clone())));
         if index.unique && index.predicate.is_none() && index.key_columns().count() == index.keys.len() {
             step.creates(Obj::unique_key(t, &index.key_columns().map(str::to_string).collect::<Vec<_>>()));
         }
@@ -86,31 +99,60 @@ pub fn create_table(r: &mut Recipe, cx: &Context<'_>, table: &Table) {
             step.needs(Obj::Type(user_type.clone()));
         }
         if let Some(comment) = &column.comment {
-            step.sql(format!("COMMENT ON COLUMN {}.{} IS {}", t.sql(), quote_ident(&column.name), quote_literal(comment)));
+            step.sql(format!(
+                "COMMENT ON COLUMN {}.{} IS {}",
+                t.sql(),
+                quote_ident(&column.name),
+                quote_literal(comment)
+            ));
         }
     }
     if let Some(pk) = &table.primary_key {
-        step.creates(Obj::unique_key(t, &pk.columns)).creates(Obj::Constraint(t.clone(), pk.name.clone()));
+        step.creates(Obj::unique_key(t, &pk.columns))
+            .creates(Obj::Constraint(t.clone(), pk.name.clone()));
     }
     for unique in &table.uniques {
-        step.creates(Obj::unique_key(t, &unique.columns)).creates(Obj::Constraint(t.clone(), unique.name.clone()));
+        step.creates(Obj::unique_key(t, &unique.columns))
+            .creates(Obj::Constraint(t.clone(), unique.name.clone()));
     }
     for fk in &inline {
-        step.lock(Op::AddConstraint { kind: ConstraintKind::ForeignKey, validated: false, using_index: false }, cx.pg, t, Some(&fk.references))
-            .needs(Obj::unique_key(&fk.references, &fk.referenced_columns))
-            .creates(Obj::Constraint(t.clone(), fk.name.clone()));
+        step.lock(
+            Op::AddConstraint {
+                kind: ConstraintKind::ForeignKey,
+                validated: false,
+                using_index: false,
+            },
+            cx.pg,
+            t,
+            Some(&fk.references),
+        )
+        .needs(Obj::unique_key(&fk.references, &fk.referenced_columns))
+        .creates(Obj::Constraint(t.clone(), fk.name.clone()));
     }
     for fk in later {
         // Both tables are new and empty: the constraint is validated at once.
-        let op = Op::AddConstraint { kind: ConstraintKind::ForeignKey, validated: true, using_index: false };
-        r.independent(Phase::Expand, format!("add-foreign-key:{}", dotted(t, &fk.name)), format!("add foreign key {} on new table {t}", fk.name))
-            .sql(format!("ALTER TABLE {} ADD CONSTRAINT {} {}", t.sql(), quote_ident(&fk.name), foreign_key_clause(fk)))
-            .lock(op, cx.pg, t, Some(&fk.references))
-            .undo(format!("ALTER TABLE {} DROP CONSTRAINT {}", t.sql(), quote_ident(&fk.name)))
-            .needs(Obj::Table(t.clone()))
-            .needs(Obj::Table(fk.references.clone()))
-            .needs(Obj::unique_key(&fk.references, &fk.referenced_columns))
-            .creates(Obj::Constraint(t.clone(), fk.name.clone()));
+        let op = Op::AddConstraint {
+            kind: ConstraintKind::ForeignKey,
+            validated: true,
+            using_index: false,
+        };
+        r.independent(
+            Phase::Expand,
+            format!("add-foreign-key:{}", dotted(t, &fk.name)),
+            format!("add foreign key {} on new table {t}", fk.name),
+        )
+        .sql(format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} {}",
+            t.sql(),
+            quote_ident(&fk.name),
+            foreign_key_clause(fk)
+        ))
+        .lock(op, cx.pg, t, Some(&fk.references))
+        .undo(format!("ALTER TABLE {} DROP CONSTRAINT {}", t.sql(), quote_ident(&fk.name)))
+        .needs(Obj::Table(t.clone()))
+        .needs(Obj::Table(fk.references.clone()))
+        .needs(Obj::unique_key(&fk.references, &fk.referenced_columns))
+        .creates(Obj::Constraint(t.clone(), fk.name.clone()));
     }
 }
 
@@ -118,10 +160,13 @@ pub fn create_table(r: &mut Recipe, cx: &Context<'_>, table: &Table) {
 pub fn drop_table(r: &mut Recipe, cx: &Context<'_>, table: &Table) {
     let t = &table.name;
     let step = r.step(Phase::Contract, format!("drop-table:{}", plain(t)), format!("drop table {t}"));
-    step.sql(format!("DROP TABLE {}", t.sql())).lock(Op::DropTable, cx.pg, t, None).drops(Obj::Table(t.clone()));
+    step.sql(format!("DROP TABLE {}", t.sql()))
+        .lock(Op::DropTable, cx.pg, t, None)
+        .drops(Obj::Table(t.clone()));
     for fk in table.foreign_keys.iter().filter(|fk| &fk.references != t) {
         step.lock(Op::DropTable, cx.pg, t, Some(&fk.references))
-            .releases(Obj::Table(fk.references.clone())).releases(Obj::unique_key(&fk.references, &fk.referenced_columns));
+            .releases(Obj::Table(fk.references.clone()))
+            .releases(Obj::unique_key(&fk.references, &fk.referenced_columns));
     }
     for column in &table.columns {
         step.drops(Obj::Column(t.clone(), column.name.clone()));
@@ -140,7 +185,11 @@ pub fn drop_table(r: &mut Recipe, cx: &Context<'_>, table: &Table) {
 /// The table gets its new name, and a view under the old name keeps the old
 /// application working (a simple view is updatable); contract drops the view.
 pub fn rename_table(r: &mut Recipe, cx: &Context<'_>, from: &QualifiedName, to: &QualifiedName) {
-    let step = r.step(Phase::Expand, format!("rename-table:{}", plain(to)), format!("rename table {from} to {to}, keeping a view named {from}"));
+    let step = r.step(
+        Phase::Expand,
+        format!("rename-table:{}", plain(to)),
+        format!("rename table {from} to {to}, keeping a view named {from}"),
+    );
     let mut current = from.clone();
     if from.schema != to.schema {
         step.sql(format!("ALTER TABLE {} SET SCHEMA {}", from.sql(), quote_ident(&to.schema)));
@@ -152,13 +201,21 @@ pub fn rename_table(r: &mut Recipe, cx: &Context<'_>, from: &QualifiedName, to: 
     step.sql(format!("CREATE VIEW {} AS SELECT * FROM {}", from.sql(), to.sql()))
         .lock(Op::Rename, cx.pg, from, None)
         .undo(format!("DROP VIEW {}", from.sql()))
-        .undo(format!("ALTER TABLE {} RENAME TO {}", QualifiedName::new(to.schema.clone(), to.name.clone()).sql(), quote_ident(&from.name)))
+        .undo(format!(
+            "ALTER TABLE {} RENAME TO {}",
+            QualifiedName::new(to.schema.clone(), to.name.clone()).sql(),
+            quote_ident(&from.name)
+        ))
         .needs(Obj::Schema(to.schema.clone()))
         .creates(Obj::Table(to.clone()));
-    r.step(Phase::Contract, format!("drop-view:{}", plain(from)), format!("drop the view {from} that kept the old name working"))
-        .sql(format!("DROP VIEW {}", from.sql()))
-        .lock(Op::DropView, cx.pg, from, None)
-        .releases(Obj::Table(to.clone()));
+    r.step(
+        Phase::Contract,
+        format!("drop-view:{}", plain(from)),
+        format!("drop the view {from} that kept the old name working"),
+    )
+    .sql(format!("DROP VIEW {}", from.sql()))
+    .lock(Op::DropView, cx.pg, from, None)
+    .releases(Obj::Table(to.clone()));
     if let Some(table) = cx.current_table(to) {
         let step = r.steps.last_mut().expect("invariant: the drop-view step was just pushed");
         for column in &table.columns {
@@ -172,10 +229,17 @@ pub fn set_comment(r: &mut Recipe, cx: &Context<'_>, target: &CommentTarget, com
     let text = comment.map_or("NULL".to_string(), quote_literal);
     let (id, what, sql) = match target {
         CommentTarget::Table(t) => (plain(t), format!("table {t}"), format!("COMMENT ON TABLE {} IS {text}", t.sql())),
-        CommentTarget::Column(t, c) => (dotted(t, c), format!("column {t}.{}", quote_ident(c)), format!("COMMENT ON COLUMN {}.{} IS {text}", t.sql(), quote_ident(c))),
+        CommentTarget::Column(t, c) => (
+            dotted(t, c),
+            format!("column {t}.{}", quote_ident(c)),
+            format!("COMMENT ON COLUMN {}.{} IS {text}", t.sql(), quote_ident(c)),
+        ),
     };
     let table = match target {
         CommentTarget::Table(t) | CommentTarget::Column(t, _) => t,
     };
-    r.step(Phase::Expand, format!("comment:{id}"), format!("set the comment of {what}")).sql(sql).lock(Op::Comment, cx.pg, table, None).needs(Obj::Table(table.clone()));
+    r.step(Phase::Expand, format!("comment:{id}"), format!("set the comment of {what}"))
+        .sql(sql)
+        .lock(Op::Comment, cx.pg, table, None)
+        .needs(Obj::Table(table.clone()));
 }

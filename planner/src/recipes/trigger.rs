@@ -18,7 +18,10 @@ pub struct TriggerNames {
 impl TriggerNames {
     pub fn new(kind: &str, table: &QualifiedName, column: &str) -> TriggerNames {
         let name = derived_name(&["bellows", kind, &table.name, column]);
-        TriggerNames { function: table.sibling(name.clone()), trigger: name }
+        TriggerNames {
+            function: table.sibling(name.clone()),
+            trigger: name,
+        }
     }
 
     pub fn drop_sql(&self, table: &QualifiedName) -> Vec<String> {
@@ -69,5 +72,8 @@ pub fn sync(names: &TriggerNames, table: &QualifiedName, old: &str, new: &str, t
 }
 
 fn function(names: &TriggerNames, body: &str) -> String {
-    format!("CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql AS $bellows$\n{body}\n$bellows$", names.function.sql())
+    format!(
+        "CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql AS $bellows$\n{body}\n$bellows$",
+        names.function.sql()
+    )
 }

@@ -13,7 +13,12 @@ pub fn render_markdown(plan: &Plan) -> String {
         let _ = writeln!(out, "Nothing to do: the schemas are the same.");
         return out;
     }
-    let _ = writeln!(out, "PostgreSQL {} · fingerprint `{}`\n", plan.pg_version, &plan.fingerprint[..12.min(plan.fingerprint.len())]);
+    let _ = writeln!(
+        out,
+        "PostgreSQL {} · fingerprint `{}`\n",
+        plan.pg_version,
+        &plan.fingerprint[..12.min(plan.fingerprint.len())]
+    );
     let _ = writeln!(out, "| phase | steps | highest cost | runs |\n|---|---|---|---|");
     for phase in &plan.phases {
         let highest = phase.steps.iter().map(|s| s.cost).max().map_or("-".to_string(), |c| c.name().to_string());
@@ -45,7 +50,13 @@ pub fn render_markdown(plan: &Plan) -> String {
         for step in &phase.steps {
             let locks: Vec<String> = step.locks.iter().map(|l| format!("`{}` on `{}`", l.mode, l.relation)).collect();
             let transaction = if step.transactional { "" } else { ", outside a transaction" };
-            let _ = writeln!(out, "- **{}** ({}{transaction}){}", escape(&step.description), step.cost, if locks.is_empty() { String::new() } else { format!(": {}", locks.join(", ")) });
+            let _ = writeln!(
+                out,
+                "- **{}** ({}{transaction}){}",
+                escape(&step.description),
+                step.cost,
+                if locks.is_empty() { String::new() } else { format!(": {}", locks.join(", ")) }
+            );
             let _ = writeln!(out, "\n  ```sql");
             for statement in &step.sql {
                 for line in statement.lines() {

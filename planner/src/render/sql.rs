@@ -15,8 +15,14 @@ pub const LOCK_TIMEOUT: &str = "1s";
 pub fn render_sql(plan: &Plan, table: &dyn Fn(&crate::model::QualifiedName) -> Option<Table>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "-- bellows plan for PostgreSQL {}, fingerprint {}", plan.pg_version, plan.fingerprint);
-    let _ = writeln!(out, "-- Run each phase at its time. Steps marked \"outside a transaction\" must not be wrapped in BEGIN/COMMIT.");
-    let _ = writeln!(out, "-- A statement that cannot get its lock within lock_timeout fails instead of queueing writes behind it: retry it.");
+    let _ = writeln!(
+        out,
+        "-- Run each phase at its time. Steps marked \"outside a transaction\" must not be wrapped in BEGIN/COMMIT."
+    );
+    let _ = writeln!(
+        out,
+        "-- A statement that cannot get its lock within lock_timeout fails instead of queueing writes behind it: retry it."
+    );
     let _ = writeln!(out, "SET lock_timeout = '{LOCK_TIMEOUT}';");
     for phase in plan.phases.iter().filter(|p| !p.steps.is_empty()) {
         let _ = writeln!(out, "\n-- ===== {}: {} =====", phase.name, phase.name.promise());
@@ -67,4 +73,3 @@ fn backfill_loop(backfill: &Backfill, table: Option<&Table>) -> String {
         vars.join(", ")
     )
 }
-

@@ -51,7 +51,13 @@ pub fn render_text(plan: &Plan, color: bool) -> String {
         return out;
     }
     let counts: Vec<String> = plan.phases.iter().map(|ph| format!("{} {}", ph.steps.len(), ph.name)).collect();
-    let _ = writeln!(out, "{} ({}), for PostgreSQL {}", p.bold(&format!("Plan: {total} steps")), counts.join(", "), plan.pg_version);
+    let _ = writeln!(
+        out,
+        "{} ({}), for PostgreSQL {}",
+        p.bold(&format!("Plan: {total} steps")),
+        counts.join(", "),
+        plan.pg_version
+    );
     let _ = writeln!(out, "{}", p.dim(&format!("fingerprint {}", plan.fingerprint)));
     let _ = writeln!(out, "\n{}", p.bold("Changes"));
     for change in &plan.changes {
@@ -59,7 +65,12 @@ pub fn render_text(plan: &Plan, color: bool) -> String {
     }
     let mut number = 0;
     for phase in plan.phases.iter().filter(|ph| !ph.steps.is_empty()) {
-        let _ = writeln!(out, "\n{} {}", p.bold(&phase.name.name().to_uppercase()), p.dim(&format!("({})", phase.name.promise())));
+        let _ = writeln!(
+            out,
+            "\n{} {}",
+            p.bold(&phase.name.name().to_uppercase()),
+            p.dim(&format!("({})", phase.name.promise()))
+        );
         for step in &phase.steps {
             number += 1;
             step_text(&mut out, &p, number, step);

@@ -43,7 +43,10 @@ pub struct ParseFailure {
 pub fn parse_failure(sql: &str) -> Option<ParseFailure> {
     let Ok(input) = CString::new(sql) else {
         let offset = sql.find('\0');
-        return Some(ParseFailure { message: "text contains a NUL byte".into(), offset });
+        return Some(ParseFailure {
+            message: "text contains a NUL byte".into(),
+            offset,
+        });
     };
     // SAFETY: `input` is a valid NUL-terminated string that outlives the call; the
     // result is read before it is freed, and freed exactly once.

@@ -20,7 +20,11 @@ pub struct FragmentError {
 
 impl FragmentError {
     fn new(message: impl Into<String>) -> Self {
-        FragmentError { message: message.into(), offset: None, help: None }
+        FragmentError {
+            message: message.into(),
+            offset: None,
+            help: None,
+        }
     }
 
     fn help(mut self, help: impl Into<String>) -> Self {
@@ -32,14 +36,69 @@ impl FragmentError {
 /// Functions known not to be volatile (immutable or stable). A default calling only
 /// these is evaluated once by `ADD COLUMN` on PostgreSQL 11+ (no table rewrite).
 const NON_VOLATILE_FUNCTIONS: &[&str] = &[
-    "abs", "age", "array_length", "array_to_string", "btrim", "ceil", "char_length", "concat", "concat_ws",
-    "current_database", "current_schema", "current_setting", "date", "date_part", "date_trunc", "extract",
-    "floor", "format", "initcap", "json_build_array", "json_build_object", "jsonb_build_array",
-    "jsonb_build_object", "left", "length", "localtimestamp", "lower", "lpad", "ltrim", "make_date",
-    "make_interval", "make_timestamp", "make_timestamptz", "md5", "now", "nullif", "octet_length", "regexp_replace",
-    "repeat", "replace", "reverse", "right", "round", "rpad", "rtrim", "sha256", "split_part",
-    "statement_timestamp", "strpos", "substr", "substring", "timezone", "to_char", "to_date", "to_json", "to_jsonb",
-    "to_number", "to_timestamp", "transaction_timestamp", "translate", "trim", "trunc", "upper",
+    "abs",
+    "age",
+    "array_length",
+    "array_to_string",
+    "btrim",
+    "ceil",
+    "char_length",
+    "concat",
+    "concat_ws",
+    "current_database",
+    "current_schema",
+    "current_setting",
+    "date",
+    "date_part",
+    "date_trunc",
+    "extract",
+    "floor",
+    "format",
+    "initcap",
+    "json_build_array",
+    "json_build_object",
+    "jsonb_build_array",
+    "jsonb_build_object",
+    "left",
+    "length",
+    "localtimestamp",
+    "lower",
+    "lpad",
+    "ltrim",
+    "make_date",
+    "make_interval",
+    "make_timestamp",
+    "make_timestamptz",
+    "md5",
+    "now",
+    "nullif",
+    "octet_length",
+    "regexp_replace",
+    "repeat",
+    "replace",
+    "reverse",
+    "right",
+    "round",
+    "rpad",
+    "rtrim",
+    "sha256",
+    "split_part",
+    "statement_timestamp",
+    "strpos",
+    "substr",
+    "substring",
+    "timezone",
+    "to_char",
+    "to_date",
+    "to_json",
+    "to_jsonb",
+    "to_number",
+    "to_timestamp",
+    "transaction_timestamp",
+    "translate",
+    "trim",
+    "trunc",
+    "upper",
 ];
 
 /// Parses an expression (`default`, `backfill`, `using`, a check or generated expression).
@@ -71,9 +130,15 @@ pub fn parse_predicate(text: &str) -> Result<Expr, FragmentError> {
 pub fn parse_type(text: &str) -> Result<SqlType, FragmentError> {
     let trimmed = text.trim();
     if SERIAL_NAMES.contains(&trimmed.to_ascii_lowercase().as_str()) {
-        let base = if trimmed.to_ascii_lowercase().contains("big") || trimmed.ends_with('8') { "bigint" } else { "integer" };
-        return Err(FragmentError::new(format!("`{trimmed}` is not a type but a shorthand for a sequence and a default"))
-            .help(format!("declare type = \"{base}\" with identity = \"by default\" (or \"always\")")));
+        let base = if trimmed.to_ascii_lowercase().contains("big") || trimmed.ends_with('8') {
+            "bigint"
+        } else {
+            "integer"
+        };
+        return Err(
+            FragmentError::new(format!("`{trimmed}` is not a type but a shorthand for a sequence and a default"))
+                .help(format!("declare type = \"{base}\" with identity = \"by default\" (or \"always\")")),
+        );
     }
     let prefix = "SELECT NULL::";
     let select = parse_select(prefix, text)?;
@@ -105,7 +170,11 @@ pub fn parse_type(text: &str) -> Result<SqlType, FragmentError> {
             return Err(FragmentError::new("interval field restrictions are not supported in schema.toml").help("declare the column as plain `interval`"));
         }
     }
-    Ok(SqlType { base, typmods, array_dims: type_name.array_bounds.len() })
+    Ok(SqlType {
+        base,
+        typmods,
+        array_dims: type_name.array_bounds.len(),
+    })
 }
 
 fn parse_select(prefix: &str, text: &str) -> Result<SelectStmt, FragmentError> {
@@ -152,7 +221,9 @@ fn expr_from(text: &str, prefix: &str, node: &Node) -> Result<Expr, FragmentErro
     // The canonical form is pg_query's deparse of the wrapped statement: the same
     // for `now()` and `NOW( )`, and for redundant parentheses.
     let wrapped = pg_query::parse(&format!("{prefix}{}", text.trim()), 0).map_err(|e| FragmentError::new(e.to_string()))?;
-    let deparsed = wrapped.deparse(Default::default()).map_err(|e| FragmentError::new(format!("cannot normalise the expression: {e}")))?;
+    let deparsed = wrapped
+        .deparse(Default::default())
+        .map_err(|e| FragmentError::new(format!("cannot normalise the expression: {e}")))?;
     let canonical = deparsed.strip_prefix(prefix).unwrap_or(&deparsed).to_string();
     let mut volatile = false;
     let mut columns = BTreeSet::new();
@@ -169,7 +240,13 @@ fn expr_from(text: &str, prefix: &str, node: &Node) -> Result<Expr, FragmentErro
         }
         _ => {}
     });
-    Ok(Expr { text: text.trim().to_string(), canonical, volatile, constant: is_constant(node), columns })
+    Ok(Expr {
+        text: text.trim().to_string(),
+        canonical,
+        volatile,
+        constant: is_constant(node),
+        columns,
+    })
 }
 
 fn is_constant(node: &Node) -> bool {

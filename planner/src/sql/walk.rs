@@ -35,6 +35,11 @@ fn walk_value(value: &Value, visit: &mut dyn FnMut(&str, &Value)) {
 /// The `sval` strings of a list of `String` nodes (a qualified name), in order.
 pub fn strings(list: &Value) -> Vec<String> {
     list.as_array()
-        .map(|items| items.iter().filter_map(|item| item.pointer("/node/String/sval").and_then(Value::as_str).map(str::to_string)).collect())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|item| item.pointer("/node/String/sval").and_then(Value::as_str).map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
