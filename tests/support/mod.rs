@@ -1,0 +1,9 @@
+//! Shared harness for integration tests: a throwaway PostgreSQL server and an observer of the locks a statement takes.
+//!
+//! Each test binary compiles this module on its own (`mod support;`) and uses only part of it, so items that one
+//! binary leaves unused must not fail `clippy -D warnings` there.
+#![allow(dead_code)]
+
+pub mod blocking;
+pub mod locks;
+pub mod postgres;
