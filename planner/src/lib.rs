@@ -6,6 +6,7 @@
 
 pub mod diff;
 pub mod error;
+pub mod lint;
 pub mod load;
 pub mod locks;
 pub mod model;

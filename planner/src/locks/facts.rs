@@ -55,6 +55,45 @@ pub enum Op {
     Comment,
     /// `UPDATE` of one batch of rows (backfills).
     UpdateRows,
+    // Operations the linter meets in migrations, beyond what the planner emits.
+    /// `SELECT` (and the reads of other statements).
+    Read,
+    /// `INSERT`, `UPDATE`, `DELETE` of rows in one statement.
+    WriteRows,
+    Truncate,
+    VacuumFull,
+    /// Plain `VACUUM` or `ANALYZE`.
+    Vacuum,
+    Cluster,
+    SetTablespace,
+    /// `SET LOGGED` / `SET UNLOGGED`.
+    SetLogged,
+    SetAccessMethod,
+    RefreshMaterializedView {
+        concurrently: bool,
+    },
+    Reindex {
+        concurrently: bool,
+    },
+    /// `ATTACH PARTITION`: `proven` when a valid check on the partition implies the bound.
+    AttachPartition {
+        proven: bool,
+    },
+    DetachPartition {
+        concurrently: bool,
+    },
+    /// `LOCK TABLE` in an explicit mode.
+    LockTable(LockMode),
+    /// `SET STATISTICS`, `SET (fillfactor ...)`, `CLUSTER ON`, and other settings that
+    /// take SHARE UPDATE EXCLUSIVE.
+    ChangeSetting,
+    /// `SET STORAGE`, `REPLICA IDENTITY`, row security, owner, inheritance, and other
+    /// catalog changes under ACCESS EXCLUSIVE.
+    ChangeCatalog,
+    /// `ENABLE`/`DISABLE TRIGGER`.
+    EnableTrigger,
+    /// `CREATE POLICY`, `CREATE RULE` and friends.
+    CreateRule,
 }
 
 /// What `ADD COLUMN` asks PostgreSQL to do for existing rows.
@@ -174,6 +213,41 @@ pub fn facts(op: Op, pg: PgVersion) -> Vec<Fact> {
         Op::DropTrigger => vec![target(AccessExclusiveLock, Instant)],
         Op::Comment => vec![target(ShareUpdateExclusiveLock, Instant)],
         Op::UpdateRows => vec![target(RowExclusiveLock, Batched)],
+        Op::Read => vec![target(AccessShareLock, Instant)],
+        Op::WriteRows => vec![target(RowExclusiveLock, Scan)],
+        Op::Truncate => vec![target(AccessExclusiveLock, Instant)],
+        // VACUUM FULL and CLUSTER write a new copy of the table under ACCESS EXCLUSIVE.
+        Op::VacuumFull | Op::Cluster | Op::SetTablespace | Op::SetLogged | Op::SetAccessMethod => vec![target(AccessExclusiveLock, Rewrite)],
+        Op::Vacuum => vec![target(ShareUpdateExclusiveLock, Scan)],
+        // REFRESH MATERIALIZED VIEW takes ACCESS EXCLUSIVE; CONCURRENTLY takes EXCLUSIVE,
+        // which still lets SELECTs run (REFRESH MATERIALIZED VIEW docs).
+        Op::RefreshMaterializedView { concurrently: false } => vec![target(AccessExclusiveLock, Rewrite)],
+        Op::RefreshMaterializedView { concurrently: true } => vec![target(ExclusiveLock, Scan)],
+        // REINDEX locks out writes (SHARE) and, for the index, reads through it;
+        // CONCURRENTLY (PostgreSQL 12+) takes SHARE UPDATE EXCLUSIVE.
+        Op::Reindex { concurrently: false } => vec![target(ShareLock, Scan)],
+        Op::Reindex { concurrently: true } => vec![target(ShareUpdateExclusiveLock, Scan)],
+        // ATTACH PARTITION: SHARE UPDATE EXCLUSIVE on the parent since PostgreSQL 12,
+        // ACCESS EXCLUSIVE on the partition, which it scans unless a valid check proves
+        // the partition bound.
+        Op::AttachPartition { proven } => {
+            let parent = if pg.at_least(12) { ShareUpdateExclusiveLock } else { AccessExclusiveLock };
+            vec![referenced(parent, Instant), target(AccessExclusiveLock, if proven { Instant } else { Scan })]
+        }
+        // DETACH PARTITION CONCURRENTLY (PostgreSQL 14+) takes SHARE UPDATE EXCLUSIVE.
+        Op::DetachPartition { concurrently } => {
+            let mode = if concurrently && pg.at_least(14) {
+                ShareUpdateExclusiveLock
+            } else {
+                AccessExclusiveLock
+            };
+            vec![referenced(mode, Instant), target(AccessExclusiveLock, Instant)]
+        }
+        Op::LockTable(mode) => vec![target(mode, Instant)],
+        Op::ChangeSetting => vec![target(ShareUpdateExclusiveLock, Instant)],
+        Op::ChangeCatalog => vec![target(AccessExclusiveLock, Instant)],
+        Op::EnableTrigger => vec![target(ShareRowExclusiveLock, Instant)],
+        Op::CreateRule => vec![target(AccessExclusiveLock, Instant)],
     }
 }
 

@@ -155,25 +155,64 @@ pub fn parse_type(text: &str) -> Result<SqlType, FragmentError> {
     let Some(type_name) = cast.filter(|t| !t.setof && !t.pct_type) else {
         return Err(FragmentError::new(format!("`{trimmed}` is not a column type")));
     };
+    type_from_ast(&type_name).map_err(|message| FragmentError::new(format!("`{trimmed}`: {message}")))
+}
+
+/// The normalised type of a parsed `TypeName` (a column definition, a cast).
+pub fn type_from_ast(type_name: &pg_query::protobuf::TypeName) -> Result<SqlType, String> {
     let names: Vec<String> = type_name.names.iter().filter_map(string_value).collect();
     let mut typmods = Vec::new();
     for typmod in &type_name.typmods {
         match integer_value(typmod) {
             Some(value) => typmods.push(value),
-            None => return Err(FragmentError::new(format!("type modifiers of `{trimmed}` must be integers"))),
+            None => return Err("type modifiers must be integers".into()),
         }
     }
     let base = SqlType::resolve_base(&names);
-    // `char` without a length means `character(1)`, and the grammar says so.
     if let TypeBase::Builtin(name) = &base {
         if name == "interval" && !typmods.is_empty() {
-            return Err(FragmentError::new("interval field restrictions are not supported in schema.toml").help("declare the column as plain `interval`"));
+            return Err("interval field restrictions are not supported; declare plain `interval`".into());
         }
     }
     Ok(SqlType {
         base,
         typmods,
         array_dims: type_name.array_bounds.len(),
+    })
+}
+
+/// An expression node from a parsed statement (a default, a check, a USING), as an
+/// `Expr`: its text is pg_query's deparse.
+pub fn expr_from_node(node: &Node) -> Option<Expr> {
+    let target = Node {
+        node: Some(N::ResTarget(Box::new(pg_query::protobuf::ResTarget {
+            val: Some(Box::new(node.clone())),
+            ..Default::default()
+        }))),
+    };
+    let select = Node {
+        node: Some(N::SelectStmt(Box::new(SelectStmt {
+            target_list: vec![target],
+            ..Default::default()
+        }))),
+    };
+    let tree = pg_query::protobuf::ParseResult {
+        version: 0,
+        stmts: vec![pg_query::protobuf::RawStmt {
+            stmt: Some(Box::new(select)),
+            stmt_location: 0,
+            stmt_len: 0,
+        }],
+    };
+    let deparsed = pg_query::deparse(&tree, Default::default()).ok()?;
+    let text = deparsed.strip_prefix("SELECT ").unwrap_or(&deparsed).to_string();
+    let (volatile, columns) = classify(node);
+    Some(Expr {
+        canonical: text.clone(),
+        text,
+        volatile,
+        constant: is_constant(node),
+        columns,
     })
 }
 
@@ -225,6 +264,18 @@ fn expr_from(text: &str, prefix: &str, node: &Node) -> Result<Expr, FragmentErro
         .deparse(Default::default())
         .map_err(|e| FragmentError::new(format!("cannot normalise the expression: {e}")))?;
     let canonical = deparsed.strip_prefix(prefix).unwrap_or(&deparsed).to_string();
+    let (volatile, columns) = classify(node);
+    Ok(Expr {
+        text: text.trim().to_string(),
+        canonical,
+        volatile,
+        constant: is_constant(node),
+        columns,
+    })
+}
+
+/// Whether an expression may be volatile, and the columns it names.
+fn classify(node: &Node) -> (bool, BTreeSet<String>) {
     let mut volatile = false;
     let mut columns = BTreeSet::new();
     walk(node, &mut |kind, fields| match kind {
@@ -240,13 +291,7 @@ fn expr_from(text: &str, prefix: &str, node: &Node) -> Result<Expr, FragmentErro
         }
         _ => {}
     });
-    Ok(Expr {
-        text: text.trim().to_string(),
-        canonical,
-        volatile,
-        constant: is_constant(node),
-        columns,
-    })
+    (volatile, columns)
 }
 
 fn is_constant(node: &Node) -> bool {
@@ -265,7 +310,7 @@ fn is_null_const(node: Option<&Node>) -> bool {
     matches!(node.and_then(|n| n.node.as_ref()), Some(N::AConst(c)) if c.isnull)
 }
 
-fn string_value(node: &Node) -> Option<String> {
+pub fn string_value(node: &Node) -> Option<String> {
     match &node.node {
         Some(N::String(s)) => Some(s.sval.clone()),
         _ => None,

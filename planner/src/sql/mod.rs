@@ -6,4 +6,4 @@ pub mod fragment;
 pub mod walk;
 
 pub use error_position::{parse_failure, ParseFailure};
-pub use fragment::{parse_expression, parse_predicate, parse_type, FragmentError};
+pub use fragment::{expr_from_node, parse_expression, parse_predicate, parse_type, string_value, type_from_ast, FragmentError};

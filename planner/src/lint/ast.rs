@@ -1,0 +1,87 @@
+//! Small readers over pg_query's syntax tree: names, relations, column definitions
+//! and constraints, turned into the schema model's terms.
+
+use pg_query::protobuf::{node::Node as N, ColumnDef, ConstrType, Constraint, Node, RangeVar};
+
+use crate::model::{Column, QualifiedName};
+use crate::sql::{expr_from_node, string_value, type_from_ast};
+
+/// `schema.name` of a relation; an unqualified name is taken to be in `public`
+/// (the default search_path).
+pub fn relation(range: &RangeVar) -> QualifiedName {
+    let schema = if range.schemaname.is_empty() { "public" } else { &range.schemaname };
+    QualifiedName::new(schema, range.relname.clone())
+}
+
+/// A qualified name from a list of `String` nodes (`DROP INDEX a.b`).
+pub fn dotted(names: &[Node]) -> Option<QualifiedName> {
+    let parts: Vec<String> = names.iter().filter_map(string_value).collect();
+    match parts.as_slice() {
+        [name] => Some(QualifiedName::new("public", name.clone())),
+        [.., schema, name] => Some(QualifiedName::new(schema.clone(), name.clone())),
+        [] => None,
+    }
+}
+
+/// The column names of a list of `String` nodes (`(a, b)` in a constraint).
+pub fn names(list: &[Node]) -> Vec<String> {
+    list.iter().filter_map(string_value).collect()
+}
+
+pub fn constraints(list: &[Node]) -> impl Iterator<Item = &Constraint> {
+    list.iter().filter_map(|n| match &n.node {
+        Some(N::Constraint(c)) => Some(c.as_ref()),
+        _ => None,
+    })
+}
+
+pub fn constr_type(c: &Constraint) -> ConstrType {
+    ConstrType::try_from(c.contype).unwrap_or(ConstrType::Undefined)
+}
+
+/// A column definition as the model's `Column` (type unknown types are kept as user
+/// types; an unparseable default is dropped).
+pub fn column(def: &ColumnDef) -> Option<Column> {
+    let ty = type_from_ast(def.type_name.as_ref()?).ok()?;
+    let mut column = Column::new(def.colname.clone(), ty);
+    column.nullable = !def.is_not_null;
+    column.default = def.raw_default.as_deref().and_then(expr_from_node);
+    for c in constraints(&def.constraints) {
+        match constr_type(c) {
+            ConstrType::ConstrNotnull | ConstrType::ConstrPrimary => column.nullable = false,
+            ConstrType::ConstrDefault => column.default = c.raw_expr.as_deref().and_then(expr_from_node),
+            ConstrType::ConstrIdentity => {
+                column.identity = Some(crate::model::Identity::ByDefault);
+                column.nullable = false;
+            }
+            ConstrType::ConstrGenerated => column.generated = c.raw_expr.as_deref().and_then(expr_from_node),
+            _ => {}
+        }
+    }
+    if !def.identity.is_empty() {
+        column.identity = Some(crate::model::Identity::ByDefault);
+        column.nullable = false;
+    }
+    Some(column)
+}
+
+/// The serial pseudo-types, which add a sequence and a `nextval()` default.
+pub fn is_serial(def: &ColumnDef) -> bool {
+    def.type_name.as_ref().is_some_and(|t| {
+        let names = names(&t.names);
+        names.len() == 1 && crate::model::SERIAL_NAMES.contains(&names[0].as_str())
+    })
+}
+
+/// `CHECK (col IS NOT NULL)`: the column a check proves NOT NULL, if that is all it says.
+pub fn not_null_check_column(c: &Constraint) -> Option<String> {
+    match c.raw_expr.as_deref().and_then(|e| e.node.as_ref()) {
+        Some(N::NullTest(test)) if test.nulltesttype == pg_query::protobuf::NullTestType::IsNotNull as i32 => {
+            match test.arg.as_deref().and_then(|a| a.node.as_ref()) {
+                Some(N::ColumnRef(column)) => names(&column.fields).pop(),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,222 @@
+//! Splitting a migration into statements and parsing each with pg_query, keeping the
+//! exact byte span of every statement. A statement that does not parse becomes a
+//! syntax problem at its position; the statements after it are still parsed.
+
+use std::ops::Range;
+
+use pg_query::protobuf::Token;
+use pg_query::NodeEnum;
+
+use crate::sql::parse_failure;
+
+/// Deeper nesting than this is refused before parsing: the parser's stack and the
+/// protobuf decoder both have limits, and no migration needs it.
+pub const MAX_NESTING: usize = 400;
+
+/// One statement of a unit.
+#[derive(Debug)]
+pub struct Parsed {
+    /// From the first token to the end of the statement (without its `;`).
+    pub span: Range<usize>,
+    pub result: Result<NodeEnum, Problem>,
+}
+
+/// Why a statement could not be analysed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// PostgreSQL's parser rejects it; `offset` is where, in the file.
+    Syntax { message: String, offset: usize },
+    /// Nested deeper than the parser or its decoder can take.
+    TooDeep,
+}
+
+/// Parses `text[range]` statement by statement.
+pub fn parse_statements(text: &str, range: Range<usize>) -> Vec<Parsed> {
+    let unit = &text[range.clone()];
+    let base = range.start;
+    if nesting_depth(unit) > MAX_NESTING {
+        let start = base + skip_trivia(unit, 0);
+        return vec![Parsed {
+            span: start..range.end,
+            result: Err(Problem::TooDeep),
+        }];
+    }
+    match pg_query::parse(unit, 0) {
+        Ok(parsed) => parsed
+            .protobuf
+            .stmts
+            .into_iter()
+            .filter_map(|raw| {
+                let start = usize::try_from(raw.stmt_location).ok()?;
+                let len = usize::try_from(raw.stmt_len)
+                    .ok()
+                    .filter(|&l| l > 0)
+                    .unwrap_or(unit.len() - start.min(unit.len()));
+                let node = raw.stmt?.node?;
+                let span = trimmed_span(unit, start, (start + len).min(unit.len()));
+                Some(Parsed {
+                    span: base + span.start..base + span.end,
+                    result: Ok(node),
+                })
+            })
+            .collect(),
+        Err(_) => split(unit).into_iter().map(|piece| parse_one(unit, base, piece)).collect(),
+    }
+}
+
+fn parse_one(unit: &str, base: usize, piece: Range<usize>) -> Parsed {
+    let text = &unit[piece.clone()];
+    let span = base + piece.start..base + piece.end;
+    let result = match pg_query::parse(text, 0) {
+        Ok(parsed) => match parsed.protobuf.stmts.into_iter().next().and_then(|s| s.stmt).and_then(|s| s.node) {
+            Some(node) => Ok(node),
+            None => Err(Problem::Syntax {
+                message: "empty statement".into(),
+                offset: span.start,
+            }),
+        },
+        Err(pg_query::Error::Decode(_)) => Err(Problem::TooDeep),
+        Err(error) => {
+            let failure = parse_failure(text);
+            let message = failure.as_ref().map_or_else(|| error.to_string(), |f| f.message.clone());
+            let offset = span.start + failure.and_then(|f| f.offset).unwrap_or(0);
+            Err(Problem::Syntax { message, offset })
+        }
+    };
+    Parsed { span, result }
+}
+
+/// Splits at top-level `;` tokens, using PostgreSQL's own scanner so that strings,
+/// comments and dollar quotes are respected. Unscannable text stays one piece.
+fn split(unit: &str) -> Vec<Range<usize>> {
+    let Ok(scan) = pg_query::scan(unit) else {
+        let start = skip_trivia(unit, 0);
+        return if start < unit.len() { vec![start..unit.len()] } else { Vec::new() };
+    };
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut depth = 0i32;
+    for token in &scan.tokens {
+        let kind = Token::try_from(token.token).unwrap_or(Token::Nul);
+        match kind {
+            Token::Ascii40 => depth += 1,
+            Token::Ascii41 => depth -= 1,
+            Token::Ascii59 if depth <= 0 => {
+                let end = usize::try_from(token.start).unwrap_or(0);
+                push_piece(unit, &mut pieces, start, end);
+                start = usize::try_from(token.end).unwrap_or(end);
+                depth = 0;
+            }
+            _ => {}
+        }
+    }
+    push_piece(unit, &mut pieces, start, unit.len());
+    pieces
+}
+
+fn push_piece(unit: &str, pieces: &mut Vec<Range<usize>>, start: usize, end: usize) {
+    let span = trimmed_span(unit, start, end);
+    if !span.is_empty() {
+        pieces.push(span);
+    }
+}
+
+/// The span without leading whitespace and comments, and without trailing whitespace.
+fn trimmed_span(unit: &str, start: usize, end: usize) -> Range<usize> {
+    let start = skip_trivia(unit, start).min(end);
+    let end = start + unit[start..end].trim_end().len();
+    start..end
+}
+
+/// Skips whitespace, `--` comments and (nested) `/* */` comments from `at`.
+pub fn skip_trivia(text: &str, mut at: usize) -> usize {
+    let bytes = text.as_bytes();
+    loop {
+        while at < bytes.len() && bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        if bytes[at..].starts_with(b"--") {
+            at = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
+        } else if bytes[at..].starts_with(b"/*") {
+            let mut depth = 0;
+            while at < bytes.len() {
+                if bytes[at..].starts_with(b"/*") {
+                    depth += 1;
+                    at += 2;
+                } else if bytes[at..].starts_with(b"*/") {
+                    depth -= 1;
+                    at += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    at += 1;
+                }
+            }
+        } else {
+            return at.min(text.len());
+        }
+    }
+}
+
+/// The deepest parenthesis nesting, roughly (quotes are not tracked: this is only a
+/// guard against pathological input, far above anything real).
+fn nesting_depth(text: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for byte in text.bytes() {
+        match byte {
+            b'(' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b')' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spans(text: &str) -> Vec<(&str, bool)> {
+        parse_statements(text, 0..text.len())
+            .into_iter()
+            .map(|p| (&text[p.span.clone()], p.result.is_ok()))
+            .collect()
+    }
+
+    #[test]
+    fn spans_start_at_the_first_token() {
+        let text = "-- comment\nCREATE TABLE t (a int);\n\n/* x */ ALTER TABLE t ADD b int;";
+        assert_eq!(spans(text), [("CREATE TABLE t (a int)", true), ("ALTER TABLE t ADD b int", true)]);
+    }
+
+    #[test]
+    fn a_syntax_error_does_not_stop_the_rest() {
+        let text = "CREATE TABLE t (a int);\nALTER TABLE t ADD COLUMN;\nCREATE INDEX i ON t (a);";
+        let parsed = parse_statements(text, 0..text.len());
+        assert_eq!(parsed.len(), 3);
+        assert!(parsed[0].result.is_ok() && parsed[2].result.is_ok());
+        match &parsed[1].result {
+            Err(Problem::Syntax { offset, .. }) => assert_eq!(&text[*offset..*offset + 1], ";"),
+            other => panic!("expected a syntax error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn semicolons_in_strings_and_bodies_do_not_split() {
+        let text = "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$;\nSELECT ';' ; BROKEN x;";
+        let parsed = parse_statements(text, 0..text.len());
+        assert_eq!(parsed.len(), 3);
+        assert!(parsed[0].result.is_ok() && parsed[1].result.is_ok() && parsed[2].result.is_err());
+    }
+
+    #[test]
+    fn absurd_nesting_is_refused_without_crashing() {
+        let text = format!("SELECT {}1{};", "(".repeat(100_000), ")".repeat(100_000));
+        let parsed = parse_statements(&text, 0..text.len());
+        assert_eq!(parsed[0].result, Err(Problem::TooDeep));
+    }
+}

@@ -1,0 +1,128 @@
+//! The rule framework: what a rule is (its metadata and documentation, in fixed
+//! sections), what it sees (a statement with its facts and what was known before it),
+//! and what it reports (a finding at a span). Severity and suppression are applied by
+//! the engine, not by rules.
+
+use std::ops::Range;
+
+use pg_query::NodeEnum;
+use serde::Serialize;
+
+use super::classify::{Action, Facts};
+use super::state::State;
+use crate::locks::PgVersion;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text {
+            "warning" | "warn" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
+/// Everything the documentation of a rule says, in fixed sections. `bellows rules
+/// NAME`, docs/rules.md and the README table are all rendered from this.
+#[derive(Debug, Serialize)]
+pub struct RuleMeta {
+    /// Stable forever, never reused: `BW101`.
+    pub code: &'static str,
+    /// The risky pattern, in kebab case: `create-index-non-concurrently`.
+    pub name: &'static str,
+    pub severity: Severity,
+    /// Off-by-default rules (type-design advice) run only when enabled in bellows.toml.
+    pub default_enabled: bool,
+    /// One line: what the rule finds.
+    pub summary: &'static str,
+    /// Why it is risky: which lock, what it blocks, for how long, from which version.
+    pub why: &'static str,
+    /// The safe alternative, as SQL.
+    pub alternative: &'static str,
+}
+
+/// A statement as rules see it, with what was known just before it ran.
+pub struct StatementContext<'a> {
+    pub index: usize,
+    pub node: &'a NodeEnum,
+    /// The statement's text, as written.
+    pub sql: &'a str,
+    pub span: Range<usize>,
+    pub actions: &'a [Action],
+    pub facts: &'a Facts,
+    /// Runs inside a transaction block.
+    pub in_transaction: bool,
+    pub state: &'a State,
+    pub pg: PgVersion,
+}
+
+impl StatementContext<'_> {
+    /// True when the relation existed before this file (so it may hold rows and be busy).
+    pub fn existing(&self, relation: &crate::model::QualifiedName) -> bool {
+        !self.state.is_new(relation)
+    }
+
+    /// The span of the first occurrence of `needle` (case-insensitive) in the
+    /// statement, or the whole statement: a finding points at the words that matter.
+    pub fn span_of(&self, needle: &str) -> Range<usize> {
+        let lower = self.sql.to_ascii_lowercase();
+        match lower.find(&needle.to_ascii_lowercase()) {
+            Some(at) => self.span.start + at..self.span.start + at + needle.len(),
+            None => self.span.clone(),
+        }
+    }
+}
+
+/// One statement after it ran, for rules that look at a whole unit.
+pub struct Summary<'a> {
+    pub index: usize,
+    pub node: &'a NodeEnum,
+    pub span: Range<usize>,
+    pub actions: Vec<Action>,
+    pub in_transaction: bool,
+    /// Relations that existed before the file.
+    pub existing: Vec<crate::model::QualifiedName>,
+}
+
+/// What a rule reports; the engine adds the rule's code, name and severity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub span: Range<usize>,
+    /// Leads with the consequence: what is blocked, for how long.
+    pub message: String,
+    /// The alternative.
+    pub help: String,
+}
+
+impl Finding {
+    pub fn new(span: Range<usize>, message: impl Into<String>, help: impl Into<String>) -> Finding {
+        Finding {
+            span,
+            message: message.into(),
+            help: help.into(),
+        }
+    }
+}
+
+/// A lint rule. Most rules look at one statement at a time; some at a whole unit.
+pub trait Rule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+
+    fn check(&self, _cx: &StatementContext<'_>, _out: &mut Vec<Finding>) {}
+
+    fn check_unit(&self, _statements: &[Summary<'_>], _out: &mut Vec<Finding>) {}
+}

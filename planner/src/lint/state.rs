@@ -1,0 +1,99 @@
+//! What the linter knows as it reads a migration: the schema built so far (tables and
+//! columns created earlier are not at risk, and column types decide whether a type
+//! change rewrites), the transaction the statement runs in, the locks held since the
+//! transaction began, and whether a lock timeout is set.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::locks::{LockMode, RelationLock};
+use crate::model::{QualifiedName, Schema};
+
+/// A constraint the file has seen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KnownConstraint {
+    pub kind: crate::locks::ConstraintKind,
+    pub validated: bool,
+    /// For a foreign key: the table it references.
+    pub references: Option<QualifiedName>,
+    /// For a `CHECK (col IS NOT NULL)`: the column it proves NOT NULL.
+    pub not_null_of: Option<String>,
+    /// Added in the current transaction (`NOT VALID` then `VALIDATE` in one transaction
+    /// gains nothing).
+    pub added_in_transaction: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct State {
+    /// Tables and columns known from the file (and, later, from a live schema).
+    pub schema: Schema,
+    /// Relations created by this file: empty and invisible to others until commit, so
+    /// not at risk.
+    pub created: BTreeSet<QualifiedName>,
+    /// Constraints per table.
+    pub constraints: BTreeMap<(QualifiedName, String), KnownConstraint>,
+    /// Index -> its table.
+    pub indexes: BTreeMap<QualifiedName, QualifiedName>,
+    /// Inside a transaction block (the tool's or an explicit `BEGIN`).
+    pub in_transaction: bool,
+    /// The transaction was opened by the file itself with `BEGIN`.
+    pub explicit_transaction: bool,
+    /// Locks taken since the transaction began, with the statement that took them.
+    pub held: Vec<(RelationLock, usize)>,
+    /// `SET lock_timeout` is in force (session or transaction level).
+    pub lock_timeout: bool,
+    lock_timeout_local: bool,
+    /// Enum values added in the current transaction.
+    pub enum_values_added: BTreeSet<(QualifiedName, String)>,
+}
+
+impl State {
+    pub fn is_new(&self, relation: &QualifiedName) -> bool {
+        self.created.contains(relation)
+    }
+
+    /// The strongest lock held on `relation` since the transaction began.
+    pub fn held_on(&self, relation: &QualifiedName) -> Option<(LockMode, usize)> {
+        self.held.iter().filter(|(l, _)| &l.relation == relation).map(|(l, i)| (l.mode, *i)).max()
+    }
+
+    /// The first ACCESS EXCLUSIVE lock held on an existing table, if any.
+    pub fn access_exclusive_held(&self) -> Option<&(RelationLock, usize)> {
+        self.held
+            .iter()
+            .find(|(l, _)| l.mode == LockMode::AccessExclusiveLock && !self.created.contains(&l.relation))
+    }
+
+    pub fn begin(&mut self, explicit: bool) {
+        if !self.in_transaction {
+            self.in_transaction = true;
+            self.explicit_transaction = explicit;
+            self.held.clear();
+        }
+    }
+
+    pub fn end(&mut self) {
+        self.in_transaction = false;
+        self.explicit_transaction = false;
+        self.held.clear();
+        self.enum_values_added.clear();
+        for constraint in self.constraints.values_mut() {
+            constraint.added_in_transaction = false;
+        }
+        if self.lock_timeout_local {
+            self.lock_timeout = false;
+            self.lock_timeout_local = false;
+        }
+    }
+
+    pub fn set_lock_timeout(&mut self, on: bool, local: bool) {
+        self.lock_timeout = on;
+        self.lock_timeout_local = on && local;
+    }
+
+    /// Records the locks a statement took; outside a transaction they are released at once.
+    pub fn took(&mut self, locks: &[RelationLock], statement: usize) {
+        if self.in_transaction {
+            self.held.extend(locks.iter().map(|l| (l.clone(), statement)));
+        }
+    }
+}
