@@ -5,6 +5,8 @@ use std::fmt;
 /// Exit codes scripts and CI rely on (README, "Exit codes").
 pub mod code {
     pub const SUCCESS: u8 = 0;
+    /// Lint findings at error severity, or preflight refused.
+    pub const FINDINGS: u8 = 1;
     /// Usage or configuration error: bad flags, unreadable or invalid input, a
     /// change that cannot be planned safely.
     pub const USAGE: u8 = 5;

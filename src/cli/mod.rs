@@ -2,6 +2,7 @@
 //! and renders output.
 
 mod exit;
+mod lint;
 mod plan;
 mod report;
 
@@ -26,6 +27,10 @@ const EXIT_CODES: &str =
 enum Command {
     /// Compare two schemas and print the phased plan (expand, backfill, contract).
     Plan(plan::PlanArgs),
+    /// Lint SQL migrations: what each statement locks, and the risky ones.
+    Lint(lint::LintArgs),
+    /// List the lint rules, or print one rule's documentation.
+    Rules(lint::RulesArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -42,6 +47,8 @@ pub fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Plan(args) => plan::run(args),
+        Command::Lint(args) => lint::run(args),
+        Command::Rules(args) => lint::rules(args),
     };
     match result {
         Ok(status) => ExitCode::from(status),

@@ -159,8 +159,8 @@ pub fn lint_file(path: &str, text: &str, diesel_metadata: Option<&str>, options:
                 Err(Problem::Syntax { message, offset }) => {
                     let finding = Finding::new(
                         *offset..*offset + 1,
-                        format!("syntax error: {message}"),
-                        "PostgreSQL's parser rejects this statement; it was not analysed",
+                        format!("PostgreSQL rejects this statement: {message}"),
+                        "fix the statement; bellows did not analyse it",
                     );
                     raw.push((rules::meta::SYNTAX_ERROR.meta(), finding, Some(index)));
                     continue;

@@ -1,0 +1,9 @@
+//! Rules about locks and their duration: index builds, constraints, NOT NULL, column
+//! additions and type changes that scan or rewrite an existing table.
+
+mod create_index_non_concurrently;
+
+use crate::lint::rule::Rule;
+
+/// This group's rules; the registry merges the groups in code order.
+pub static RULES: &[&dyn Rule] = &[&create_index_non_concurrently::CreateIndexNonConcurrently];

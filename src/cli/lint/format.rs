@@ -1,0 +1,168 @@
+//! Renderings of lint reports: text with code frames for people, JSON (the contract
+//! in DESIGN.md), SARIF for GitHub code scanning, GitHub workflow annotations, and
+//! Markdown for a pull-request comment. Rule documentation for `bellows rules`.
+
+use std::fmt::Write as _;
+
+use codespan_reporting::diagnostic::Severity as FrameSeverity;
+use planner::lint::{FileReport, RuleMeta, Severity, RULES};
+
+use crate::cli::report::{render_frames, Frame};
+
+type Reports = [(FileReport, Option<String>)];
+
+pub fn text(reports: &Reports, color: bool) -> String {
+    let mut out = String::new();
+    for (report, source) in reports {
+        let frames: Vec<Frame<'_>> = report
+            .diagnostics
+            .iter()
+            .map(|d| Frame {
+                severity: if d.severity == Severity::Error {
+                    FrameSeverity::Error
+                } else {
+                    FrameSeverity::Warning
+                },
+                code: Some(format!("{} {}", d.rule, d.name)),
+                message: d.message.clone(),
+                span: d.span.clone(),
+                label: String::new(),
+                notes: vec![format!("help: {}", d.help)],
+                path: &report.path,
+            })
+            .collect();
+        match source {
+            Some(source) => out.push_str(&render_frames(source, &frames, color)),
+            None => frames.iter().for_each(|f| {
+                let _ = writeln!(out, "{}: {}: {}", report.path, f.code.as_deref().unwrap_or(""), f.message);
+            }),
+        }
+    }
+    let (errors, warnings) = counts(reports);
+    let statements: usize = reports.iter().map(|(r, _)| r.statements.len()).sum();
+    let _ = writeln!(
+        out,
+        "{} file(s), {statements} statement(s): {errors} error(s), {warnings} warning(s)",
+        reports.len()
+    );
+    out
+}
+
+fn counts(reports: &Reports) -> (usize, usize) {
+    let all = reports.iter().flat_map(|(r, _)| &r.diagnostics);
+    all.fold((0, 0), |(e, w), d| if d.severity == Severity::Error { (e + 1, w) } else { (e, w + 1) })
+}
+
+pub fn json(reports: &Reports) -> String {
+    #[derive(serde::Serialize)]
+    struct Output<'a> {
+        files: Vec<&'a FileReport>,
+    }
+    let files = reports.iter().map(|(r, _)| r).collect();
+    let mut out = serde_json::to_string_pretty(&Output { files }).expect("invariant: reports serialise");
+    out.push('\n');
+    out
+}
+
+/// GitHub Actions workflow commands: one annotation per finding, on the clicked line.
+pub fn github(reports: &Reports) -> String {
+    let mut out = String::new();
+    for (report, _) in reports {
+        for d in &report.diagnostics {
+            let level = if d.severity == Severity::Error { "error" } else { "warning" };
+            let _ = writeln!(
+                out,
+                "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}",
+                escape_property(&report.path),
+                d.line,
+                d.column,
+                d.end_line,
+                d.end_column,
+                escape_property(&format!("{} {}", d.rule, d.name)),
+                escape_data(&format!("{}\nhelp: {}", d.message, d.help))
+            );
+        }
+    }
+    out
+}
+
+/// Workflow-command escaping (the runner's own rules): data escapes %, CR and LF;
+/// properties also `:` and `,`.
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// A pull-request comment: a summary table per file, then the findings.
+pub fn markdown(reports: &Reports) -> String {
+    let mut out = String::from("## bellows lint\n\n");
+    let (errors, warnings) = counts(reports);
+    let _ = writeln!(out, "{} file(s): **{errors} error(s)**, {warnings} warning(s)\n", reports.len());
+    let _ = writeln!(
+        out,
+        "| file | statements | errors | warnings | rewrites | scans |\n|---|---:|---:|---:|---:|---:|"
+    );
+    for (report, _) in reports {
+        let e = report.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+        let w = report.diagnostics.len() - e;
+        let rewrites = report.statements.iter().filter(|s| s.rewrite).count();
+        let scans = report.statements.iter().filter(|s| s.scan).count();
+        let _ = writeln!(out, "| `{}` | {} | {e} | {w} | {rewrites} | {scans} |", report.path, report.statements.len());
+    }
+    for (report, _) in reports.iter().filter(|(r, _)| !r.diagnostics.is_empty()) {
+        let _ = writeln!(out, "\n### `{}`\n", report.path);
+        for d in &report.diagnostics {
+            let icon = if d.severity == Severity::Error { "error" } else { "warning" };
+            let _ = writeln!(
+                out,
+                "- **{icon}** `{}` {} (line {}, column {}): {}  \n  _help_: {}",
+                d.rule,
+                d.name,
+                d.line,
+                d.column,
+                d.message.replace('|', "\\|"),
+                d.help
+            );
+        }
+    }
+    out
+}
+
+pub fn sarif(reports: &Reports) -> String {
+    super::sarif::render(reports)
+}
+
+/// `bellows rules`: one line per rule.
+pub fn rule_table() -> String {
+    let mut out = String::new();
+    for rule in RULES.iter() {
+        let m = rule.meta();
+        let state = if m.default_enabled { "" } else { " (off by default)" };
+        let _ = writeln!(out, "{}  {:<44} {:<7} {}{state}", m.code, m.name, m.severity.name(), m.summary);
+    }
+    out.push_str("\n`bellows rules NAME` prints a rule's documentation.\n");
+    out
+}
+
+/// `bellows rules NAME`: the rule's documentation, in its fixed sections.
+pub fn rule_doc(m: &RuleMeta) -> String {
+    let enabled = if m.default_enabled {
+        "on by default"
+    } else {
+        "off by default; enable it in bellows.toml"
+    };
+    format!(
+        "{} {}\nseverity: {} ({enabled})\n\nWhat it finds\n  {}\n\nWhy it is risky\n  {}\n\nSafe alternative\n{}\n\nSuppress one statement with `-- bellows: allow {} <reason>`, a file with `-- bellows: allow-file {} <reason>`.\n",
+        m.code,
+        m.name,
+        m.severity.name(),
+        m.summary,
+        m.why,
+        m.alternative.lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n"),
+        m.name,
+        m.name
+    )
+}

@@ -1,0 +1,121 @@
+//! `bellows lint` and `bellows rules`: lint SQL migrations with the rules of the
+//! registry and print the findings in the format CI needs.
+
+mod discover;
+mod format;
+mod sarif;
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+use planner::lint::config::load_config;
+use planner::lint::{lint_file, FileReport, LintOptions, RULES};
+use planner::locks::PgVersion;
+use rayon::prelude::*;
+
+use super::exit::{code, Failure};
+use super::plan::parse_pg_version;
+use super::report::{render_source_errors, stderr_color, stdout_color};
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Migration files, or directories searched recursively for `*.sql`.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
+    /// PostgreSQL major version the migrations run on (13 to 18; default from
+    /// bellows.toml, else 15).
+    #[arg(long, value_name = "N", value_parser = parse_pg_version)]
+    pub pg_version: Option<PgVersion>,
+    /// The configuration file (default: bellows.toml in this directory or above).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Plain .sql files are run inside one transaction by whatever applies them.
+    #[arg(long)]
+    pub assume_in_transaction: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    Text,
+    Json,
+    Sarif,
+    Github,
+    Markdown,
+}
+
+pub fn run(args: &LintArgs) -> Result<u8, Failure> {
+    let mut options = options(args)?;
+    if let Some(version) = args.pg_version {
+        options.pg = version;
+    }
+    if args.assume_in_transaction {
+        options.assume_in_transaction = Some(true);
+    }
+    let files = discover::discover(&args.paths).map_err(|e| Failure::usage(anyhow::anyhow!(e)))?;
+    let reports: Vec<(FileReport, Option<String>)> = files
+        .par_iter()
+        .map(|path| {
+            let input = discover::read(path);
+            match input.text {
+                Ok(text) => (lint_file(&input.path, &text, input.diesel_metadata.as_deref(), &options), Some(text)),
+                Err(message) => (FileReport::unreadable(&input.path, message), None),
+            }
+        })
+        .collect();
+    let output = match args.format {
+        LintFormat::Text => format::text(&reports, stdout_color()),
+        LintFormat::Json => format::json(&reports),
+        LintFormat::Sarif => format::sarif(&reports),
+        LintFormat::Github => format::github(&reports),
+        LintFormat::Markdown => format::markdown(&reports),
+    };
+    print!("{output}");
+    let errors: usize = reports.iter().map(|(r, _)| r.errors()).sum();
+    Ok(if errors > 0 { code::FINDINGS } else { code::SUCCESS })
+}
+
+/// Lint options from `--config`, or from bellows.toml found by walking up from the
+/// working directory; defaults when there is none.
+fn options(args: &LintArgs) -> Result<LintOptions, Failure> {
+    let path = match &args.config {
+        Some(path) => Some(path.clone()),
+        None => std::env::current_dir()
+            .ok()
+            .and_then(|dir| dir.ancestors().map(|d| d.join("bellows.toml")).find(|p| p.is_file())),
+    };
+    let Some(path) = path else { return Ok(LintOptions::default()) };
+    let shown = path.display().to_string();
+    let source = std::fs::read_to_string(&path).with_context(|| format!("cannot read {shown}"))?;
+    load_config(&shown, &source).map_err(|e| {
+        eprint!("{}", render_source_errors(&source, &e.errors, stderr_color()));
+        Failure::usage(anyhow::anyhow!("{shown} is not a valid configuration"))
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// A rule's code or name: print its documentation.
+    pub rule: Option<String>,
+}
+
+pub fn rules(args: &RulesArgs) -> Result<u8, Failure> {
+    let Some(key) = &args.rule else {
+        print!("{}", format::rule_table());
+        return Ok(code::SUCCESS);
+    };
+    match planner::lint::find_rule(key) {
+        Some(rule) => {
+            print!("{}", format::rule_doc(rule.meta()));
+            Ok(code::SUCCESS)
+        }
+        None => {
+            let names: Vec<&str> = RULES.iter().map(|r| r.meta().name).collect();
+            let help = planner::load::did_you_mean(key, names).map(|h| format!(" ({h})")).unwrap_or_default();
+            Err(Failure::usage(anyhow::anyhow!("unknown rule `{key}`{help}; `bellows rules` lists them all")))
+        }
+    }
+}
