@@ -94,3 +94,21 @@ fn ties_are_broken_the_same_way_every_time() {
     let expected: Vec<String> = (0..30).map(|i| format!("create-table:public.t{i:02}")).collect();
     assert_eq!(ids(&first), expected);
 }
+
+#[test]
+fn identity_on_a_nullable_column_waits_for_not_null() {
+    let before = "[tables.t]\nprimary_key = [\"k\"]\ncolumns = [ { name = \"k\", type = \"bigint\" }, { name = \"id\", type = \"bigint\" } ]\n";
+    let after =
+        "[tables.t]\nprimary_key = [\"k\"]\ncolumns = [ { name = \"k\", type = \"bigint\" }, { name = \"id\", type = \"bigint\", identity = \"always\" } ]\n";
+    let p = plan(before, after);
+    assert!(position(&p, "set-not-null:public.t.id") < position(&p, "add-identity:public.t.id"));
+}
+
+#[test]
+fn names_with_dots_do_not_collide_in_step_ids() {
+    let a = "[tables.'billing.\"line.items\"']\ncolumns = [ { name = \"x\", type = \"int\" } ]\n[tables.'\"billing.line\".items']\ncolumns = [ { name = \"x\", type = \"int\" } ]\n";
+    let p = plan("", a);
+    let ids = ids(&p);
+    let unique: std::collections::BTreeSet<&&str> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "{ids:?}");
+}

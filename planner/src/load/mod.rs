@@ -37,6 +37,13 @@ pub fn load_schema(path: &str, source: &str) -> Result<Schema, LoadError> {
     cx.enums = schema.enums.keys().cloned().collect();
     for (name, raw_table) in &raw.tables {
         let Some(qualified) = cx.qualified(name, "table") else { continue };
+        if qualified.name.len() > crate::model::MAX_IDENTIFIER_BYTES {
+            cx.error(
+                name.span(),
+                format!("the table name `{}` is longer than PostgreSQL's 63 bytes", qualified.name),
+                Some("choose a shorter name".into()),
+            );
+        }
         if schema.tables.contains_key(&qualified) {
             cx.error(name.span(), format!("table {qualified} is declared twice"), None);
             continue;

@@ -67,7 +67,8 @@ pub(super) fn check(cx: &mut Context<'_>, raw: &RawFile, schema: &Schema) {
 
 fn claim(cx: &mut Context<'_>, taken: &mut BTreeMap<QualifiedName, &'static str>, name: QualifiedName, what: &'static str, span: Range<usize>) {
     if let Some(previous) = taken.get(&name) {
-        let message = format!("the {what} name {name} is already used by a {previous} in schema {}", name.schema);
+        let article = if previous.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+        let message = format!("the {what} name {name} is already used by {article} {previous} in schema {}", name.schema);
         cx.error(
             span,
             message,

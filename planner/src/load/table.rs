@@ -52,6 +52,7 @@ impl Context<'_> {
         }
         for raw_check in &raw.checks {
             let raw_check = raw_check.get_ref();
+            self.name_fits(&raw_check.name);
             if let Some(expression) = self.expression("check expression", &raw_check.expression) {
                 self.columns_exist(&table, &expression, &raw_check.expression);
                 table.checks.push(Check {
@@ -68,6 +69,7 @@ impl Context<'_> {
     }
 
     fn column(&mut self, raw: &RawColumn) -> Option<Column> {
+        self.name_fits(&raw.name);
         let ty = match self.parsed.ty(raw.ty.get_ref()) {
             Ok(ty) => ty,
             Err(e) => {
@@ -244,7 +246,23 @@ impl Context<'_> {
     }
 
     fn name_or(&mut self, name: &Option<Text>, default: impl FnOnce() -> String) -> String {
+        if let Some(name) = name {
+            self.name_fits(name);
+        }
         name.as_ref().map_or_else(default, |n| n.get_ref().clone())
+    }
+
+    /// PostgreSQL silently cuts names to 63 bytes, and the catalog would then not match the file.
+    pub(super) fn name_fits(&mut self, name: &Text) {
+        let length = name.get_ref().len();
+        if length > crate::model::MAX_IDENTIFIER_BYTES {
+            let message = format!(
+                "the name `{}` is {length} bytes long; PostgreSQL keeps only the first {}",
+                name.get_ref(),
+                crate::model::MAX_IDENTIFIER_BYTES
+            );
+            self.error(name.span(), message, Some("choose a shorter name".into()));
+        }
     }
 
     pub(super) fn column_list(&mut self, table: &Table, list: &Spanned<Vec<Text>>, what: &str) -> Vec<String> {

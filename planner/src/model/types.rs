@@ -38,6 +38,28 @@ const BUILTINS: &[(&str, &str)] = &[
     ("bool", "boolean"),
     ("box", "box"),
     ("bpchar", "character"),
+    ("daterange", "daterange"),
+    ("int4range", "int4range"),
+    ("int8range", "int8range"),
+    ("numrange", "numrange"),
+    ("tsrange", "tsrange"),
+    ("tstzrange", "tstzrange"),
+    ("datemultirange", "datemultirange"),
+    ("int4multirange", "int4multirange"),
+    ("int8multirange", "int8multirange"),
+    ("nummultirange", "nummultirange"),
+    ("tsmultirange", "tsmultirange"),
+    ("tstzmultirange", "tstzmultirange"),
+    ("regproc", "regproc"),
+    ("regtype", "regtype"),
+    ("regnamespace", "regnamespace"),
+    ("regrole", "regrole"),
+    ("xid", "xid"),
+    ("xid8", "xid8"),
+    ("cid", "cid"),
+    ("tid", "tid"),
+    ("txid_snapshot", "txid_snapshot"),
+    ("pg_snapshot", "pg_snapshot"),
     ("bytea", "bytea"),
     ("char", "\"char\""),
     ("cidr", "cidr"),
@@ -185,6 +207,10 @@ fn canonical_builtin(name: &str) -> String {
 }
 
 fn builtin_sql(name: &str, typmods: &[i64]) -> String {
+    // A bare `bpchar` has no length limit, unlike `character`, which means character(1).
+    if name == "bpchar" && typmods.is_empty() {
+        return "bpchar".to_string();
+    }
     let display = BUILTINS.iter().find(|(internal, _)| *internal == name).map(|(_, d)| *d).unwrap_or(name);
     // format_type() puts the precision of the time types before "with/without time zone".
     if let Some(rest) = display.strip_prefix("timestamp ").or_else(|| display.strip_prefix("time ")) {

@@ -93,12 +93,16 @@ pub fn add_column(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &
     column_objects(step, t, column, false);
     let names = TriggerNames::new("fill", t, &column.name);
     let trigger = (column.default.is_none() && !column.nullable).then_some(&names);
+    // The check refuses NULLs from the old application's inserts: the fill trigger
+    // must be in place before it.
+    let mut check_after = id.clone();
     if let Some(names) = trigger {
         fill_trigger(r, cx, t, &column.name, &fill, names);
+        check_after = r.steps.last().map_or(check_after, |s| s.id.clone());
     }
     let fill_id = backfill_step(r, cx, t, &key, &column.name, &fill)?;
     if !column.nullable {
-        not_null_via_check(r, cx, t, &column.name, Some(&id), Some(&fill_id));
+        not_null_via_check(r, cx, t, &column.name, Some(&check_after), Some(&fill_id));
     }
     if let Some(names) = trigger {
         drop_trigger(r, cx, t, names, &column.name, "fill");
@@ -293,8 +297,12 @@ pub fn add_identity(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column:
         t = t.sql().replace('\'', "''"),
         c = c.replace('\'', "''"),
     );
+    // ADD GENERATED needs a NOT NULL column: when the NOT NULL recipe makes it so (in
+    // backfill), the identity follows it there.
+    let nullable = cx.current_table(t).and_then(|table| table.column(column)).is_none_or(|c| c.nullable);
+    let phase = if nullable { Phase::Backfill } else { Phase::Expand };
     r.step(
-        Phase::Expand,
+        phase,
         format!("add-identity:{}", dotted(t, column)),
         format!("make {t}.{c} an identity column, continuing after the largest value"),
     )

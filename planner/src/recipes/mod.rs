@@ -184,9 +184,18 @@ impl Step {
 
 /// `table.column` for ids and messages, without quotes.
 fn dotted(table: &QualifiedName, part: &str) -> String {
-    format!("{}.{}.{}", table.schema, table.name, part)
+    format!("{}.{}", plain(table), id_part(part))
 }
 
 fn plain(name: &QualifiedName) -> String {
-    format!("{}.{}", name.schema, name.name)
+    format!("{}.{}", id_part(&name.schema), id_part(&name.name))
+}
+
+/// A name in a step id: as is, unless a dot or quote in it would make two ids equal.
+fn id_part(name: &str) -> String {
+    if name.contains(['.', '"']) {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    } else {
+        name.to_string()
+    }
 }
