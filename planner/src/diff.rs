@@ -395,6 +395,11 @@ fn diff_table(current: &Table, desired: &Table, changes: &mut Vec<Change>) -> Re
     Ok(())
 }
 
+/// The constraint of `table` called `name`, of any kind.
+pub fn constraint_named(table: &Table, name: &str) -> Option<Constraint> {
+    Constraint::of(table).into_iter().find(|c| c.name() == name)
+}
+
 fn add_constraint(table: &QualifiedName, constraint: Constraint) -> Change {
     let table = table.clone();
     match constraint {
@@ -502,6 +507,40 @@ fn diff_column(t: &QualifiedName, old: &Column, new: &Column, changes: &mut Vec<
 }
 
 impl Change {
+    /// The table a change is about, for changes inside one table.
+    pub fn table(&self) -> Option<&QualifiedName> {
+        match self {
+            Change::AddColumn { table, .. }
+            | Change::DropColumn { table, .. }
+            | Change::RenameColumn { table, .. }
+            | Change::AlterColumnType { table, .. }
+            | Change::SetNotNull { table, .. }
+            | Change::DropNotNull { table, .. }
+            | Change::SetDefault { table, .. }
+            | Change::DropDefault { table, .. }
+            | Change::AddIdentity { table, .. }
+            | Change::DropIdentity { table, .. }
+            | Change::AddIndex { table, .. }
+            | Change::DropIndex { table, .. }
+            | Change::ReplaceIndex { table, .. }
+            | Change::RenameIndex { table, .. }
+            | Change::AddPrimaryKey { table, .. }
+            | Change::AddUnique { table, .. }
+            | Change::AddCheck { table, .. }
+            | Change::AddForeignKey { table, .. }
+            | Change::DropConstraint { table, .. }
+            | Change::ReplaceConstraint { table, .. }
+            | Change::RenameConstraint { table, .. } => Some(table),
+            Change::SetComment {
+                target: CommentTarget::Table(t) | CommentTarget::Column(t, _),
+                ..
+            } => Some(t),
+            Change::CreateTable { table } | Change::DropTable { table } => Some(&table.name),
+            Change::RenameTable { to, .. } => Some(to),
+            Change::CreateSchema { .. } | Change::CreateEnum { .. } | Change::AddEnumValue { .. } | Change::DropEnum { .. } => None,
+        }
+    }
+
     /// One line for a human: what changes, not how.
     pub fn describe(&self) -> String {
         use crate::model::quote_ident as q;

@@ -4,8 +4,10 @@
 //! `recipes` -> `Step`s -> `plan::order` -> `Plan` -> `render`. Lock behaviour lives
 //! in one table, `locks`, which the recipes (and the linter) ask.
 
+pub mod apply;
 pub mod diff;
 pub mod error;
+pub mod from_sql;
 pub mod lint;
 pub mod load;
 pub mod locks;

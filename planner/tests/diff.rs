@@ -153,3 +153,41 @@ fn a_new_name_for_the_same_definition_is_a_rename() {
         ],
     );
 }
+
+#[test]
+fn applying_the_diff_gives_the_desired_schema() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).expect("examples") {
+        let path = entry.expect("entry").path();
+        let load = |name: &str| load_schema(name, &std::fs::read_to_string(path.join(name)).expect("readable")).expect("loads");
+        let (before, after) = (load("before.toml"), load("after.toml"));
+        let Ok(changes) = diff(&before, &after) else { continue };
+        let mut applied = before.clone();
+        for change in &changes {
+            applied.apply(change);
+        }
+        // Column order and the bookkeeping keys (renamed_from, backfill, using) are
+        // not part of the database; compare what is.
+        let normal = |s: &planner::Schema| {
+            let mut s = s.clone();
+            for t in s.tables.values_mut() {
+                t.renamed_from = None;
+                t.columns.sort_by(|a, b| a.name.cmp(&b.name));
+                t.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+                t.checks.sort_by(|a, b| a.name.cmp(&b.name));
+                t.uniques.sort_by(|a, b| a.name.cmp(&b.name));
+                t.foreign_keys.sort_by(|a, b| a.name.cmp(&b.name));
+                for c in &mut t.columns {
+                    c.renamed_from = None;
+                    c.backfill = None;
+                    c.using = None;
+                }
+            }
+            s
+        };
+        assert_eq!(normal(&applied), normal(&after), "{}", path.display());
+        checked += 1;
+    }
+    assert!(checked >= 15);
+}

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
+use planner::from_sql::plan_sql;
 use planner::locks::PgVersion;
 use planner::model::Schema;
 use planner::render::{render_json, render_markdown, render_sql, render_text};
@@ -20,6 +21,10 @@ pub struct PlanArgs {
     /// The desired schema.
     #[arg(long, value_name = "FILE", default_value = "schema.toml")]
     pub to: PathBuf,
+    /// Plan a SQL migration instead: its recognisable DDL becomes safe phased steps
+    /// (against the schema of --from, if given); other statements pass through.
+    #[arg(long, value_name = "MIGRATION.sql", conflicts_with = "to")]
+    pub sql: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
@@ -54,20 +59,30 @@ pub fn run(args: &PlanArgs) -> Result<u8, Failure> {
         Some(path) => load(path)?,
         None => Schema::default(),
     };
-    let desired = load(&args.to)?;
     let options = PlanOptions {
         pg_version: args.pg_version,
         batch_size: args.batch_size,
     };
+    if let Some(path) = &args.sql {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {shown}"))?;
+        let plan = plan_sql(&current, &shown, &text, options).map_err(refused)?;
+        print!("{}", render(&plan, args.format, &current));
+        return Ok(code::SUCCESS);
+    }
+    let desired = load(&args.to)?;
     let plan = make_plan(&current, &desired, options).map_err(refused)?;
-    let output = match args.format {
-        PlanFormat::Text => render_text(&plan, stdout_color()),
-        PlanFormat::Json => render_json(&plan),
-        PlanFormat::Sql => render_sql(&plan, &|name| desired.tables.get(name).cloned()),
-        PlanFormat::Markdown => render_markdown(&plan),
-    };
-    print!("{output}");
+    print!("{}", render(&plan, args.format, &desired));
     Ok(code::SUCCESS)
+}
+
+fn render(plan: &planner::Plan, format: PlanFormat, schema: &Schema) -> String {
+    match format {
+        PlanFormat::Text => render_text(plan, stdout_color()),
+        PlanFormat::Json => render_json(plan),
+        PlanFormat::Sql => render_sql(plan, &|name| schema.tables.get(name).cloned()),
+        PlanFormat::Markdown => render_markdown(plan),
+    }
 }
 
 /// Reads and loads a schema file, printing located errors.

@@ -154,7 +154,7 @@ fn remember_constraint(state: &mut State, table: &QualifiedName, c: &Constraint,
 }
 
 /// PostgreSQL's default constraint names: `<table>_<column>_fkey`, `_key`, `_check`, `_pkey`.
-fn default_name(table: &QualifiedName, c: &Constraint, column: Option<&str>) -> String {
+pub(crate) fn default_name(table: &QualifiedName, c: &Constraint, column: Option<&str>) -> String {
     let columns = if c.fk_attrs.is_empty() {
         ast::names(&c.keys)
     } else {

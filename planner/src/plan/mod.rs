@@ -65,6 +65,12 @@ pub fn make_plan(current: &Schema, desired: &Schema, options: PlanOptions) -> Re
 
 /// Plans a given list of changes (the diff's, or those read from a SQL migration).
 pub fn plan_changes(current: &Schema, desired: &Schema, changes: &[Change], options: PlanOptions) -> Result<Plan, PlanError> {
+    plan_with_steps(current, desired, changes, Vec::new(), options)
+}
+
+/// Plans `changes`, with `extra` steps (statements without a recipe) run in the given
+/// order in expand.
+pub fn plan_with_steps(current: &Schema, desired: &Schema, changes: &[Change], extra: Vec<Step>, options: PlanOptions) -> Result<Plan, PlanError> {
     let cx = Context {
         current,
         desired,
@@ -72,6 +78,14 @@ pub fn plan_changes(current: &Schema, desired: &Schema, changes: &[Change], opti
         batch_size: options.batch_size,
     };
     let mut steps = Vec::new();
+    let mut previous: Option<String> = None;
+    for mut step in extra {
+        if let Some(previous) = &previous {
+            step.depends_on.push(previous.clone());
+        }
+        previous = Some(step.id.clone());
+        steps.push(step);
+    }
     for change in changes {
         steps.extend(steps_for(change, &cx)?);
     }
@@ -89,10 +103,12 @@ pub fn plan_changes(current: &Schema, desired: &Schema, changes: &[Change], opti
             steps: ordered.iter().filter(|s| s.phase == phase).cloned().collect(),
         })
         .collect();
+    let mut described: Vec<String> = changes.iter().map(Change::describe).collect();
+    described.extend(ordered.iter().filter(|s| s.id.starts_with("statement:")).map(|s| s.description.clone()));
     let mut plan = Plan {
         fingerprint: String::new(),
         pg_version: options.pg_version,
-        changes: changes.iter().map(Change::describe).collect(),
+        changes: described,
         phases,
     };
     plan.fingerprint = fingerprint::sha256_hex(serde_json::to_string(&plan).expect("invariant: a plan serialises").as_bytes());

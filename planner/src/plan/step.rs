@@ -117,7 +117,7 @@ impl Obj {
 }
 
 impl Step {
-    pub(crate) fn new(id: String, phase: Phase, description: String) -> Step {
+    pub fn new(id: String, phase: Phase, description: String) -> Step {
         Step {
             id,
             phase,

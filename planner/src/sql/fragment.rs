@@ -191,8 +191,11 @@ pub fn expr_from_node(node: &Node) -> Option<Expr> {
         }))),
     };
     let select = Node {
+        // Every protobuf enum must hold a real value: libpg_query asserts on `Undefined` (0).
         node: Some(N::SelectStmt(Box::new(SelectStmt {
             target_list: vec![target],
+            op: pg_query::protobuf::SetOperation::SetopNone as i32,
+            limit_option: pg_query::protobuf::LimitOption::Default as i32,
             ..Default::default()
         }))),
     };

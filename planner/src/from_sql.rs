@@ -1,0 +1,386 @@
+//! From a SQL migration to the safe plan: the recognisable DDL of the file becomes
+//! `Change`s (statement by statement, following the schema as it evolves), which the
+//! planner expands into phased steps. Statements it cannot map pass through as raw
+//! steps with their lock impact, in file order.
+
+use pg_query::protobuf::{node::Node as N, AlterTableCmd, AlterTableType as At, ConstrType, Constraint as Ast, ObjectType};
+use pg_query::NodeEnum;
+
+use crate::diff::{Change, Constraint, EnumPosition};
+use crate::error::{line_column, PlanError};
+use crate::lint::{ast, classify, parse, source, track};
+use crate::locks::Cost;
+use crate::model::{Check, Column, Enum, ForeignKey, Index, IndexKey, PrimaryKey, QualifiedName, Schema, Table, Unique};
+use crate::plan::{plan_with_steps, Phase, Plan, PlanOptions, Step};
+use crate::sql::{expr_from_node, string_value};
+
+/// The plan for a migration file run against `current`.
+pub fn plan_sql(current: &Schema, path: &str, text: &str, options: PlanOptions) -> Result<Plan, PlanError> {
+    let (_, units) = source::units(path, text, None, None);
+    let range = units.first().map_or(0..text.len(), |u| u.range.clone());
+    // Tables the migration alters without `--from` describing them are known only by
+    // name: they exist, with the columns the statements mention.
+    let mut current = current.clone();
+    let mut schema = current.clone();
+    let mut created: Vec<QualifiedName> = Vec::new();
+    let mut changes = Vec::new();
+    let mut raw = Vec::new();
+    for statement in parse::parse_statements(text, range) {
+        let (line, _) = line_column(text, statement.span.start);
+        let node = statement.result.map_err(|_| {
+            PlanError::refused(
+                format!("{path}:{line}"),
+                "the statement does not parse",
+                "fix it first; `bellows lint` shows where",
+            )
+        })?;
+        if let NodeEnum::AlterTableStmt(alter) = &node {
+            for known in [&mut current, &mut schema] {
+                assume_exists(known, alter);
+            }
+        }
+        match recognise(&node, &schema) {
+            Some(found) => {
+                for change in found {
+                    schema.apply(&change);
+                    match change {
+                        Change::CreateTable { ref table } => created.push(table.name.clone()),
+                        // Changes to a table this file creates are folded into its CREATE.
+                        ref other if other.table().is_some_and(|t| created.contains(t)) => {}
+                        other => changes.push(other),
+                    }
+                }
+            }
+            None if is_bookkeeping(&node) => {}
+            None => raw.push(raw_step(&node, &text[statement.span.clone()], line, &schema, options)),
+        }
+    }
+    for name in &created {
+        if let Some(table) = schema.tables.get(name) {
+            changes.push(Change::CreateTable { table: table.clone() });
+        }
+    }
+    plan_with_steps(&current, &schema, &changes, raw, options)
+}
+
+/// Adds a table the file alters but nobody described, with the columns its commands
+/// name (their types unknown: text), so that recipes that need no type can run.
+fn assume_exists(schema: &mut Schema, alter: &pg_query::protobuf::AlterTableStmt) {
+    let Some(name) = alter.relation.as_ref().map(ast::relation) else { return };
+    if schema.tables.contains_key(&name) && !schema.tables[&name].columns.is_empty() {
+        return;
+    }
+    let table = schema.tables.entry(name.clone()).or_insert_with(|| Table::new(name));
+    for cmd in &alter.cmds {
+        let Some(N::AlterTableCmd(cmd)) = &cmd.node else { continue };
+        let names_column = matches!(
+            At::try_from(cmd.subtype),
+            Ok(At::AtSetNotNull | At::AtDropNotNull | At::AtDropColumn | At::AtColumnDefault)
+        );
+        if names_column && table.column(&cmd.name).is_none() {
+            table.columns.push(Column::new(cmd.name.clone(), crate::model::SqlType::builtin("text")));
+        }
+    }
+}
+
+/// Transaction control and settings: the plan manages transactions and timeouts itself.
+fn is_bookkeeping(node: &NodeEnum) -> bool {
+    matches!(node, NodeEnum::TransactionStmt(_) | NodeEnum::VariableSetStmt(_))
+}
+
+fn raw_step(node: &NodeEnum, sql: &str, line: usize, schema: &Schema, options: PlanOptions) -> Step {
+    let mut state = crate::lint::state::State::default();
+    state.schema = schema.clone();
+    let facts = classify::facts_of(&classify::actions(node, &state, options.pg_version), options.pg_version);
+    let mut step = Step::new(
+        format!("statement:line-{line}"),
+        Phase::Expand,
+        format!("statement at line {line}, run as written (bellows has no recipe for it)"),
+    );
+    step.sql = vec![sql.to_string()];
+    step.transactional = !runs_outside_transaction(node);
+    // The statement runs after whatever creates the tables it names.
+    let named = pg_query::parse(sql, 0).map(|p| p.tables()).unwrap_or_default();
+    for table in named.iter().filter_map(|t| QualifiedName::parse(t)) {
+        step.objects.needs.push(crate::plan::step::Obj::Table(table));
+    }
+    step.cost = facts.locks.iter().map(|l| l.cost).max().unwrap_or(Cost::Instant);
+    step.locks = facts.locks;
+    step
+}
+
+fn runs_outside_transaction(node: &NodeEnum) -> bool {
+    match node {
+        NodeEnum::IndexStmt(i) => i.concurrent,
+        NodeEnum::DropStmt(d) => d.concurrent,
+        NodeEnum::ReindexStmt(r) => r.params.iter().any(|p| matches!(&p.node, Some(N::DefElem(d)) if d.defname == "concurrently")),
+        NodeEnum::VacuumStmt(_) | NodeEnum::AlterEnumStmt(_) => true,
+        _ => false,
+    }
+}
+
+/// The changes a statement makes, or `None` when bellows has no recipe for it.
+fn recognise(node: &NodeEnum, schema: &Schema) -> Option<Vec<Change>> {
+    match node {
+        NodeEnum::CreateStmt(create) if create.partbound.is_none() && create.inh_relations.is_empty() => {
+            let name = ast::relation(create.relation.as_ref()?);
+            let mut table = Table::new(name.clone());
+            let mut constraints = Vec::new();
+            for element in &create.table_elts {
+                match &element.node {
+                    Some(N::ColumnDef(def)) => {
+                        table.columns.push(ast::column(def)?);
+                        constraints.extend(ast::constraints(&def.constraints).filter_map(|c| constraint(&name, c, Some(&def.colname))));
+                    }
+                    Some(N::Constraint(c)) => constraints.push(constraint(&name, c, None)?),
+                    _ => return None,
+                }
+            }
+            let mut change = Change::CreateTable { table };
+            let mut with_constraints = Schema::default();
+            with_constraints.apply(&change);
+            for c in constraints {
+                with_constraints.apply(&add(&name, c));
+            }
+            if let Some(table) = with_constraints.tables.remove(&name) {
+                change = Change::CreateTable { table };
+            }
+            Some(vec![change])
+        }
+        NodeEnum::AlterTableStmt(alter) if alter.objtype == ObjectType::ObjectTable as i32 => {
+            let table = ast::relation(alter.relation.as_ref()?);
+            let mut out = Vec::new();
+            for cmd in &alter.cmds {
+                let Some(N::AlterTableCmd(cmd)) = &cmd.node else { return None };
+                out.extend(alter_command(&table, cmd, schema)?);
+            }
+            Some(out)
+        }
+        NodeEnum::IndexStmt(index) if !index.idxname.is_empty() => {
+            let table = ast::relation(index.relation.as_ref()?);
+            let mut keys = Vec::new();
+            for param in &index.index_params {
+                let Some(N::IndexElem(elem)) = &param.node else { return None };
+                if elem.ordering != 0 && elem.ordering != 1 || !elem.opclass.is_empty() || !elem.collation.is_empty() {
+                    return None;
+                }
+                keys.push(match &elem.expr {
+                    Some(expr) => IndexKey::Expression(expr_from_node(expr)?),
+                    None => IndexKey::Column(elem.name.clone()),
+                });
+            }
+            let include = index.index_including_params.iter().filter_map(|p| match &p.node {
+                Some(N::IndexElem(e)) => Some(e.name.clone()),
+                _ => None,
+            });
+            let method = Some(index.access_method.clone()).filter(|m| !m.is_empty() && m != "btree");
+            let predicate = match &index.where_clause {
+                Some(w) => Some(expr_from_node(w)?),
+                None => None,
+            };
+            let index = Index {
+                name: index.idxname.clone(),
+                keys,
+                unique: index.unique,
+                predicate,
+                method,
+                include: include.collect(),
+            };
+            Some(vec![Change::AddIndex { table, index }])
+        }
+        NodeEnum::DropStmt(drop) => drop_statement(drop, schema),
+        NodeEnum::RenameStmt(rename) => {
+            let from = ast::relation(rename.relation.as_ref()?);
+            match ObjectType::try_from(rename.rename_type).ok()? {
+                ObjectType::ObjectTable => Some(vec![Change::RenameTable {
+                    to: from.sibling(rename.newname.clone()),
+                    from,
+                }]),
+                ObjectType::ObjectColumn => {
+                    let old = schema.tables.get(&from)?.column(&rename.subname)?.clone();
+                    let column = Column {
+                        name: rename.newname.clone(),
+                        ..old.clone()
+                    };
+                    Some(vec![Change::RenameColumn { table: from, old, column }])
+                }
+                _ => None,
+            }
+        }
+        NodeEnum::CreateEnumStmt(e) => {
+            let name = ast::dotted(&e.type_name)?;
+            let values = e.vals.iter().filter_map(string_value).collect();
+            Some(vec![Change::CreateEnum {
+                enum_type: Enum { name, values },
+            }])
+        }
+        NodeEnum::AlterEnumStmt(e) if !e.new_val.is_empty() => {
+            let name = ast::dotted(&e.type_name)?;
+            let position = match (e.new_val_neighbor.is_empty(), e.new_val_is_after) {
+                (true, _) => EnumPosition::Last,
+                (false, true) => EnumPosition::After(e.new_val_neighbor.clone()),
+                (false, false) => EnumPosition::Before(e.new_val_neighbor.clone()),
+            };
+            Some(vec![Change::AddEnumValue {
+                name,
+                value: e.new_val.clone(),
+                position,
+            }])
+        }
+        _ => None,
+    }
+}
+
+fn alter_command(table: &QualifiedName, cmd: &AlterTableCmd, schema: &Schema) -> Option<Vec<Change>> {
+    let known = schema.tables.get(table);
+    let column = || known.and_then(|t| t.column(&cmd.name)).cloned();
+    let def = cmd.def.as_deref().and_then(|d| d.node.as_ref());
+    let t = table.clone();
+    let c = cmd.name.clone();
+    let change = match (At::try_from(cmd.subtype).ok()?, def) {
+        (At::AtAddColumn, Some(N::ColumnDef(def))) => {
+            let mut out = vec![Change::AddColumn {
+                table: t,
+                column: ast::column(def)?,
+            }];
+            for con in ast::constraints(&def.constraints) {
+                if !matches!(
+                    ast::constr_type(con),
+                    ConstrType::ConstrNotnull | ConstrType::ConstrNull | ConstrType::ConstrDefault
+                ) {
+                    out.push(add(table, constraint(table, con, Some(&def.colname))?));
+                }
+            }
+            return Some(out);
+        }
+        (At::AtDropColumn, _) => Change::DropColumn { table: t, column: column()? },
+        (At::AtAlterColumnType, Some(N::ColumnDef(def))) => {
+            let old = column()?;
+            let ty = crate::sql::type_from_ast(def.type_name.as_ref()?).ok()?;
+            let using = match &def.raw_default {
+                Some(u) => Some(expr_from_node(u)?),
+                None => None,
+            };
+            Change::AlterColumnType {
+                table: t,
+                from: old.ty.clone(),
+                column: Column { ty, using, ..old },
+            }
+        }
+        (At::AtSetNotNull, _) => Change::SetNotNull { table: t, column: column()? },
+        (At::AtDropNotNull, _) => Change::DropNotNull { table: t, column: c },
+        (At::AtColumnDefault, Some(node)) => Change::SetDefault {
+            table: t,
+            column: c,
+            default: expr_from_node(&pg_query::protobuf::Node { node: Some(node.clone()) })?,
+        },
+        (At::AtColumnDefault, None) => Change::DropDefault { table: t, column: c },
+        (At::AtAddConstraint, Some(N::Constraint(con))) => add(table, constraint(table, con, None)?),
+        (At::AtDropConstraint, _) => {
+            let existing = known.and_then(|k| crate::diff::constraint_named(k, &cmd.name))?;
+            Change::DropConstraint {
+                table: t,
+                constraint: existing,
+            }
+        }
+        // The recipes validate what they add; a VALIDATE in the file adds nothing.
+        (At::AtValidateConstraint, _) => return Some(Vec::new()),
+        _ => return None,
+    };
+    Some(vec![change])
+}
+
+fn add(table: &QualifiedName, constraint: Constraint) -> Change {
+    let table = table.clone();
+    match constraint {
+        Constraint::PrimaryKey(primary_key) => Change::AddPrimaryKey { table, primary_key },
+        Constraint::Unique(unique) => Change::AddUnique { table, unique },
+        Constraint::Check(check) => Change::AddCheck { table, check },
+        Constraint::ForeignKey(foreign_key) => Change::AddForeignKey { table, foreign_key },
+    }
+}
+
+/// A table or column constraint as the model's constraint (`None` for kinds bellows
+/// has no recipe for, such as exclusion constraints or USING INDEX).
+fn constraint(table: &QualifiedName, c: &Ast, column: Option<&str>) -> Option<Constraint> {
+    let name = if c.conname.is_empty() {
+        track::default_name(table, c, column)
+    } else {
+        c.conname.clone()
+    };
+    let keys = |list: &[pg_query::protobuf::Node]| {
+        let names = ast::names(list);
+        if names.is_empty() {
+            column.map(|c| vec![c.to_string()]).unwrap_or_default()
+        } else {
+            names
+        }
+    };
+    if !c.indexname.is_empty() {
+        return None;
+    }
+    Some(match ast::constr_type(c) {
+        ConstrType::ConstrPrimary => Constraint::PrimaryKey(PrimaryKey { name, columns: keys(&c.keys) }),
+        ConstrType::ConstrUnique => Constraint::Unique(Unique { name, columns: keys(&c.keys) }),
+        ConstrType::ConstrCheck => Constraint::Check(Check {
+            name,
+            expression: expr_from_node(c.raw_expr.as_deref()?)?,
+        }),
+        ConstrType::ConstrForeign => Constraint::ForeignKey(ForeignKey {
+            name,
+            columns: keys(&c.fk_attrs),
+            references: ast::relation(c.pktable.as_ref()?),
+            referenced_columns: ast::names(&c.pk_attrs),
+            on_delete: action(&c.fk_del_action),
+            on_update: action(&c.fk_upd_action),
+            deferrable: match (c.deferrable, c.initdeferred) {
+                (_, true) => crate::model::Deferrable::InitiallyDeferred,
+                (true, false) => crate::model::Deferrable::InitiallyImmediate,
+                _ => crate::model::Deferrable::NotDeferrable,
+            },
+        }),
+        _ => return None,
+    })
+}
+
+/// pg_query's one-letter referential actions.
+fn action(code: &str) -> crate::model::ReferentialAction {
+    use crate::model::ReferentialAction as A;
+    match code {
+        "r" => A::Restrict,
+        "c" => A::Cascade,
+        "n" => A::SetNull,
+        "d" => A::SetDefault,
+        _ => A::NoAction,
+    }
+}
+
+fn drop_statement(drop: &pg_query::protobuf::DropStmt, schema: &Schema) -> Option<Vec<Change>> {
+    let names: Vec<QualifiedName> = drop
+        .objects
+        .iter()
+        .map(|o| match &o.node {
+            Some(N::List(list)) => ast::dotted(&list.items),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    let kind = ObjectType::try_from(drop.remove_type).ok()?;
+    names
+        .into_iter()
+        .map(|name| match kind {
+            ObjectType::ObjectTable => Some(Change::DropTable {
+                table: schema.tables.get(&name).cloned().unwrap_or_else(|| Table::new(name)),
+            }),
+            ObjectType::ObjectIndex => {
+                let (table, index) = schema.tables.values().find_map(|t| {
+                    t.indexes
+                        .iter()
+                        .find(|i| t.name.sibling(i.name.clone()) == name)
+                        .map(|i| (t.name.clone(), i.clone()))
+                })?;
+                Some(Change::DropIndex { table, index })
+            }
+            _ => None,
+        })
+        .collect()
+}
