@@ -44,6 +44,9 @@ pub struct State {
     lock_timeout_local: bool,
     /// Enum values added in the current transaction.
     pub enum_values_added: BTreeSet<(QualifiedName, String)>,
+    /// The first statement of the unit that took a lock blocking reads or writes of an
+    /// existing relation while no lock_timeout was in force.
+    pub unguarded_lock: Option<usize>,
 }
 
 impl State {
@@ -92,6 +95,10 @@ impl State {
 
     /// Records the locks a statement took; outside a transaction they are released at once.
     pub fn took(&mut self, locks: &[RelationLock], statement: usize) {
+        let blocking = locks.iter().any(|l| l.mode.blocks_writes() && !self.created.contains(&l.relation));
+        if blocking && !self.lock_timeout && self.unguarded_lock.is_none() {
+            self.unguarded_lock = Some(statement);
+        }
         if self.in_transaction {
             self.held.extend(locks.iter().map(|l| (l.clone(), statement)));
         }
