@@ -65,6 +65,18 @@ pub fn column(def: &ColumnDef) -> Option<Column> {
     Some(column)
 }
 
+/// The leading plain-column keys of an index, up to its first expression key: the
+/// columns a lookup by equality can use it for.
+pub fn index_key_columns(params: &[Node]) -> Vec<String> {
+    params
+        .iter()
+        .map_while(|p| match &p.node {
+            Some(N::IndexElem(e)) if !e.name.is_empty() => Some(e.name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The serial pseudo-types, which add a sequence and a `nextval()` default.
 pub fn is_serial(def: &ColumnDef) -> bool {
     def.type_name.as_ref().is_some_and(|t| {

@@ -33,6 +33,9 @@ pub struct State {
     pub constraints: BTreeMap<(QualifiedName, String), KnownConstraint>,
     /// Index -> its table.
     pub indexes: BTreeMap<QualifiedName, QualifiedName>,
+    /// Index created by the file -> its leading plain-column keys (`ADD ... USING INDEX`
+    /// takes its columns from it).
+    pub index_columns: BTreeMap<QualifiedName, Vec<String>>,
     /// Inside a transaction block (the tool's or an explicit `BEGIN`).
     pub in_transaction: bool,
     /// The transaction was opened by the file itself with `BEGIN`.

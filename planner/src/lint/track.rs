@@ -40,6 +40,7 @@ pub fn apply(node: &NodeEnum, state: &mut State) {
             if let (Some(table), false) = (index.relation.as_ref().map(ast::relation), index.idxname.is_empty()) {
                 let name = table.sibling(index.idxname.clone());
                 state.indexes.insert(name.clone(), table);
+                state.index_columns.insert(name.clone(), ast::index_key_columns(&index.index_params));
                 state.created.insert(name);
             }
         }
