@@ -157,6 +157,11 @@ fn toml_error(path: &str, source: &str, error: &toml::de::Error) -> SourceError 
     let span = error.span().unwrap_or(0..0);
     let message = error.message().trim().to_string();
     let (message, help) = match unknown_field(&message) {
+        Some((field, expected)) if expected.iter().any(|e| e == "primary_key") && did_you_mean(&field, expected.iter().map(String::as_str)).is_none() => {
+            // `[tables.billing.invoices]` is a table `billing` with a key `invoices`.
+            let help = format!("to declare a table in another schema, quote its name: [tables.\"<schema>.{field}\"]");
+            (format!("unknown key `{field}`"), Some(help))
+        }
         Some((field, expected)) => {
             let help = did_you_mean(&field, expected.iter().map(String::as_str))
                 .or_else(|| (!expected.is_empty()).then(|| format!("expected one of {}", expected.join(", "))));

@@ -28,6 +28,16 @@ impl Context<'_> {
                 table.columns.push(column);
             }
         }
+        for raw_column in &raw.columns {
+            let raw_column = raw_column.get_ref();
+            let Some(column) = table.column(raw_column.name.get_ref()).cloned() else { continue };
+            let fragments = [(&column.generated, &raw_column.generated), (&column.backfill, &raw_column.backfill)];
+            for (expr, text) in fragments {
+                if let (Some(expr), Some(text)) = (expr, text) {
+                    self.columns_exist(&table, expr, text);
+                }
+            }
+        }
         if let Some(pk) = &raw.primary_key {
             let columns = self.column_list(&table, pk, "primary key");
             for column in table.columns.iter_mut().filter(|c| columns.contains(&c.name)) {
@@ -99,6 +109,13 @@ impl Context<'_> {
         let mut column = Column::new(raw.name.get_ref().clone(), ty);
         column.nullable = raw.nullable.unwrap_or(true);
         column.default = raw.default.as_ref().and_then(|d| self.expression("default", d));
+        if let (Some(default), Some(raw_default)) = (&column.default, &raw.default) {
+            // PostgreSQL: "cannot use column reference in DEFAULT expression".
+            if let Some(reference) = default.columns.iter().next() {
+                let help = Some("a default cannot read other columns; use `backfill` for existing rows, or a generated column".to_string());
+                self.error(raw_default.span(), format!("the default `{default}` refers to column `{reference}`"), help);
+            }
+        }
         column.generated = raw.generated.as_ref().and_then(|g| self.expression("generated expression", g));
         column.backfill = raw.backfill.as_ref().and_then(|b| self.expression("backfill", b));
         column.using = raw.using.as_ref().and_then(|u| self.expression("conversion", u));
@@ -237,6 +254,12 @@ impl Context<'_> {
 
     pub(super) fn expression(&mut self, what: &str, text: &Text) -> Option<Expr> {
         match self.parsed.expression(text.get_ref()) {
+            // PostgreSQL refuses subqueries in defaults, checks, generated columns and
+            // index expressions; a backfill or a conversion runs in an UPDATE and may use one.
+            Ok(expr) if expr.subquery && !matches!(what, "backfill" | "conversion") => {
+                self.error(text.span(), format!("a {what} cannot contain a subquery"), Some("PostgreSQL evaluates it per row without running queries; use `backfill` or a trigger".into()));
+                None
+            }
             Ok(expr) => Some(expr),
             Err(e) => {
                 self.fragment_error(what, text, e);

@@ -18,6 +18,9 @@ pub struct Expr {
     pub volatile: bool,
     /// True when the expression is a constant (a literal, possibly cast).
     pub constant: bool,
+    /// True when it contains a subquery, which defaults, checks, generated columns and
+    /// index expressions may not.
+    pub subquery: bool,
     /// Column names it refers to (unqualified).
     pub columns: BTreeSet<String>,
 }

@@ -33,14 +33,8 @@ pub fn create_index(table: &QualifiedName, index: &Index, name: &str, concurrent
         .iter()
         .map(|k| match k {
             IndexKey::Column(c) => quote_ident(c),
-            IndexKey::Expression(e) => {
-                let text = e.text.trim();
-                if text.starts_with('(') && text.ends_with(')') {
-                    text.to_string()
-                } else {
-                    format!("({text})")
-                }
-            }
+            // Extra parentheses are harmless, and `(a) + (b)` needs the outer pair.
+            IndexKey::Expression(e) => format!("({})", e.text.trim()),
         })
         .collect();
     let mut sql = format!(

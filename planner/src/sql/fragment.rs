@@ -155,7 +155,7 @@ pub fn parse_type(text: &str) -> Result<SqlType, FragmentError> {
     let Some(type_name) = cast.filter(|t| !t.setof && !t.pct_type) else {
         return Err(FragmentError::new(format!("`{trimmed}` is not a column type")));
     };
-    type_from_ast(&type_name).map_err(|message| FragmentError::new(format!("`{trimmed}`: {message}")))
+    type_from_ast(&type_name).map_err(FragmentError::new)
 }
 
 /// The normalised type of a parsed `TypeName` (a column definition, a cast).
@@ -170,6 +170,14 @@ pub fn type_from_ast(type_name: &pg_query::protobuf::TypeName) -> Result<SqlType
     }
     let base = SqlType::resolve_base(&names);
     if let TypeBase::Builtin(name) = &base {
+        let most = match name.as_str() {
+            "numeric" => 2,
+            "varchar" | "bpchar" | "bit" | "varbit" | "timestamp" | "timestamptz" | "time" | "timetz" | "interval" => 1,
+            _ => 0,
+        };
+        if typmods.len() > most {
+            return Err(format!("{name} takes at most {most} type modifier(s), not {}", typmods.len()));
+        }
         if name == "interval" && !typmods.is_empty() {
             return Err("interval field restrictions are not supported; declare plain `interval`".into());
         }
@@ -215,6 +223,7 @@ pub fn expr_from_node(node: &Node) -> Option<Expr> {
         text,
         volatile,
         constant: is_constant(node),
+        subquery: has_subquery(node),
         columns,
     })
 }
@@ -273,6 +282,7 @@ fn expr_from(text: &str, prefix: &str, node: &Node) -> Result<Expr, FragmentErro
         canonical,
         volatile,
         constant: is_constant(node),
+        subquery: has_subquery(node),
         columns,
     })
 }
@@ -295,6 +305,12 @@ fn classify(node: &Node) -> (bool, BTreeSet<String>) {
         _ => {}
     });
     (volatile, columns)
+}
+
+fn has_subquery(node: &Node) -> bool {
+    let mut found = false;
+    walk(node, &mut |kind, _| found |= kind == "SubLink");
+    found
 }
 
 fn is_constant(node: &Node) -> bool {
