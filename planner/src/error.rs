@@ -96,20 +96,6 @@ impl PlanError {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn line_and_column_count_characters() {
-        let text = "ab\ncé d";
-        assert_eq!(line_column(text, 0), (1, 1));
-        assert_eq!(line_column(text, 3), (2, 1));
-        assert_eq!(line_column(text, 6), (2, 3));
-        assert_eq!(line_column(text, 100), (2, 5));
-    }
-}
-
 /// Line starts of a text, for many offset-to-position lookups in a big file.
 pub struct LineIndex<'a> {
     text: &'a str,
@@ -131,5 +117,19 @@ impl<'a> LineIndex<'a> {
         let line = self.starts.partition_point(|&s| s <= offset);
         let start = self.starts[line - 1];
         (line, self.text[start..offset].chars().count() + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_count_characters() {
+        let text = "ab\ncé d";
+        assert_eq!(line_column(text, 0), (1, 1));
+        assert_eq!(line_column(text, 3), (2, 1));
+        assert_eq!(line_column(text, 6), (2, 3));
+        assert_eq!(line_column(text, 100), (2, 5));
     }
 }

@@ -47,6 +47,15 @@ pub fn facts_of(actions: &[Action], pg: PgVersion) -> Facts {
     Facts { locks, rewrite, scan }
 }
 
+/// The relations a statement's actions create.
+pub fn creates(actions: &[Action]) -> Vec<QualifiedName> {
+    actions
+        .iter()
+        .filter(|a| matches!(a.op, Op::CreateTable | Op::CreateView))
+        .map(|a| a.table.clone())
+        .collect()
+}
+
 /// The operations of one statement, given what is known before it.
 pub fn actions(node: &NodeEnum, state: &State, pg: PgVersion) -> Vec<Action> {
     let act = |op: Op, table: QualifiedName| Action { op, table, referenced: None };

@@ -177,6 +177,7 @@ pub fn lint_file(path: &str, text: &str, diesel_metadata: Option<&str>, options:
             };
             let acts = actions(node, &state, options.pg);
             let facts = facts_of(&acts, options.pg);
+            let creates = classify::creates(&acts);
             let in_transaction = state.in_transaction && !matches!(node, pg_query::NodeEnum::TransactionStmt(_));
             let sql = &text[statement.span.clone()];
             let cx = StatementContext {
@@ -189,6 +190,7 @@ pub fn lint_file(path: &str, text: &str, diesel_metadata: Option<&str>, options:
                 in_transaction,
                 state: &state,
                 pg: options.pg,
+                creates: &creates,
             };
             let mut findings = Vec::new();
             for rule in &enabled {
@@ -216,10 +218,10 @@ pub fn lint_file(path: &str, text: &str, diesel_metadata: Option<&str>, options:
                 .iter()
                 .flat_map(|a| [Some(&a.table), a.referenced.as_ref()])
                 .flatten()
-                .filter(|r| !state.is_new(r))
+                .filter(|r| !state.is_new(r) && !creates.contains(r))
                 .cloned()
                 .collect();
-            state.took(&facts.locks, index);
+            state.took(&facts.locks, index, &creates);
             track::apply(node, &mut state);
             summaries.push(Summary {
                 index,

@@ -91,7 +91,11 @@ fn parse_one(unit: &str, base: usize, piece: Range<usize>) -> Parsed {
 fn split(unit: &str) -> Vec<Range<usize>> {
     let Ok(scan) = pg_query::scan(unit) else {
         let start = skip_trivia(unit, 0);
-        return if start < unit.len() { std::iter::once(start..unit.len()).collect() } else { Vec::new() };
+        return if start < unit.len() {
+            std::iter::once(start..unit.len()).collect()
+        } else {
+            Vec::new()
+        };
     };
     let mut pieces = Vec::new();
     let mut start = 0;

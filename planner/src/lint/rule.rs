@@ -68,12 +68,14 @@ pub struct StatementContext<'a> {
     pub in_transaction: bool,
     pub state: &'a State,
     pub pg: PgVersion,
+    /// Relations this statement itself creates (a `CREATE TABLE`'s own lock is no risk).
+    pub creates: &'a [crate::model::QualifiedName],
 }
 
 impl StatementContext<'_> {
     /// True when the relation existed before this file (so it may hold rows and be busy).
     pub fn existing(&self, relation: &crate::model::QualifiedName) -> bool {
-        !self.state.is_new(relation)
+        !self.state.is_new(relation) && !self.creates.contains(relation)
     }
 
     /// The span of the first occurrence of `needle` (case-insensitive) in the

@@ -97,8 +97,10 @@ impl State {
     }
 
     /// Records the locks a statement took; outside a transaction they are released at once.
-    pub fn took(&mut self, locks: &[RelationLock], statement: usize) {
-        let blocking = locks.iter().any(|l| l.mode.blocks_writes() && !self.created.contains(&l.relation));
+    /// `creates` are the relations the statement itself creates.
+    pub fn took(&mut self, locks: &[RelationLock], statement: usize, creates: &[QualifiedName]) {
+        let at_risk = |l: &&RelationLock| !self.created.contains(&l.relation) && !creates.contains(&l.relation);
+        let blocking = locks.iter().filter(at_risk).any(|l| l.mode.blocks_writes());
         if blocking && !self.lock_timeout && self.unguarded_lock.is_none() {
             self.unguarded_lock = Some(statement);
         }

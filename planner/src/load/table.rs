@@ -30,7 +30,9 @@ impl Context<'_> {
         }
         for raw_column in &raw.columns {
             let raw_column = raw_column.get_ref();
-            let Some(column) = table.column(raw_column.name.get_ref()).cloned() else { continue };
+            let Some(column) = table.column(raw_column.name.get_ref()).cloned() else {
+                continue;
+            };
             let fragments = [(&column.generated, &raw_column.generated), (&column.backfill, &raw_column.backfill)];
             for (expr, text) in fragments {
                 if let (Some(expr), Some(text)) = (expr, text) {
@@ -257,7 +259,11 @@ impl Context<'_> {
             // PostgreSQL refuses subqueries in defaults, checks, generated columns and
             // index expressions; a backfill or a conversion runs in an UPDATE and may use one.
             Ok(expr) if expr.subquery && !matches!(what, "backfill" | "conversion") => {
-                self.error(text.span(), format!("a {what} cannot contain a subquery"), Some("PostgreSQL evaluates it per row without running queries; use `backfill` or a trigger".into()));
+                self.error(
+                    text.span(),
+                    format!("a {what} cannot contain a subquery"),
+                    Some("PostgreSQL evaluates it per row without running queries; use `backfill` or a trigger".into()),
+                );
                 None
             }
             Ok(expr) => Some(expr),

@@ -1,9 +1,18 @@
 //! Rules about locks and their duration: index builds, constraints, NOT NULL, column
 //! additions and type changes that scan or rewrite an existing table.
 
+mod concurrently_in_transaction;
 mod create_index_non_concurrently;
+mod drop_index_non_concurrently;
+mod impact;
+mod reindex_non_concurrently;
 
 use crate::lint::rule::Rule;
 
 /// This group's rules; the registry merges the groups in code order.
-pub static RULES: &[&dyn Rule] = &[&create_index_non_concurrently::CreateIndexNonConcurrently];
+pub static RULES: &[&dyn Rule] = &[
+    &create_index_non_concurrently::CreateIndexNonConcurrently,
+    &drop_index_non_concurrently::DropIndexNonConcurrently,
+    &reindex_non_concurrently::ReindexNonConcurrently,
+    &concurrently_in_transaction::ConcurrentlyInTransaction,
+];

@@ -1,0 +1,126 @@
+//! BW143 `multiple-alter-table`: several `ALTER TABLE` statements on the same existing
+//! table, one after another, that could be one statement.
+
+use pg_query::protobuf::{node::Node as N, AlterTableStmt, AlterTableType as At, ObjectType};
+use pg_query::NodeEnum;
+
+use crate::lint::ast;
+use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, Summary};
+use crate::model::QualifiedName;
+
+pub struct MultipleAlterTable;
+
+static META: RuleMeta = RuleMeta {
+    code: "BW143",
+    name: "multiple-alter-table",
+    severity: Severity::Warning,
+    default_enabled: true,
+    summary: "several ALTER TABLE statements on one existing table that could be a single statement",
+    why: "Each ALTER TABLE waits in the table's lock queue and takes its lock (ACCESS EXCLUSIVE for most forms) separately: every wait is another chance to queue behind a long transaction while the application's queries queue behind it. One ALTER TABLE with a list of actions waits once. VALIDATE CONSTRAINT (meant to run on its own, under a weaker lock), ATTACH and DETACH PARTITION (which cannot be combined), and statements separated by another statement on the same table (such as a backfill) are not counted.",
+    alternative: "ALTER TABLE users ADD COLUMN note text, ADD COLUMN score integer;",
+};
+
+impl Rule for MultipleAlterTable {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check_unit(&self, statements: &[Summary<'_>], out: &mut Vec<Finding>) {
+        // Per table: the run of combinable ALTER TABLEs seen since the last other statement on it.
+        let mut runs: Vec<(QualifiedName, Vec<&Summary<'_>>)> = Vec::new();
+        for statement in statements {
+            let combinable = combinable_table(statement);
+            for (table, run) in runs.iter_mut() {
+                let touches = statement.actions.iter().any(|a| &a.table == table || a.referenced.as_ref() == Some(table));
+                if touches && combinable.as_ref() != Some(table) {
+                    report(table, run, out);
+                    run.clear();
+                }
+            }
+            if let Some(table) = combinable {
+                match runs.iter_mut().find(|(t, _)| t == &table) {
+                    Some((_, run)) => run.push(statement),
+                    None => runs.push((table, vec![statement])),
+                }
+            }
+        }
+        for (table, run) in &runs {
+            report(table, run, out);
+        }
+    }
+}
+
+fn report(table: &QualifiedName, run: &[&Summary<'_>], out: &mut Vec<Finding>) {
+    if let [first, second, ..] = run {
+        let start = second.span.start;
+        out.push(Finding::new(
+            start..start + "alter".len(),
+            format!(
+                "{table} is altered by {} separate ALTER TABLE statements (from statement {} on): each waits in the lock queue and blocks the table again",
+                run.len(),
+                first.index + 1
+            ),
+            "combine them into one ALTER TABLE with a comma-separated list of actions",
+        ));
+    }
+}
+
+/// The existing table an `ALTER TABLE` could share with other actions on it.
+fn combinable_table(statement: &Summary<'_>) -> Option<QualifiedName> {
+    let NodeEnum::AlterTableStmt(alter) = statement.node else { return None };
+    let table = alter.relation.as_ref().map(ast::relation)?;
+    let alone = alter_commands(alter).any(|s| {
+        matches!(
+            s,
+            At::AtValidateConstraint | At::AtAttachPartition | At::AtDetachPartition | At::AtDetachPartitionFinalize
+        )
+    });
+    (alter.objtype == ObjectType::ObjectTable as i32 && !alone && statement.existing.contains(&table)).then_some(table)
+}
+
+fn alter_commands(alter: &AlterTableStmt) -> impl Iterator<Item = At> + '_ {
+    alter.cmds.iter().filter_map(|c| match &c.node {
+        Some(N::AlterTableCmd(cmd)) => Some(At::try_from(cmd.subtype).unwrap_or(At::Undefined)),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::testing::{assert_clean, assert_fires, fired, lint, render};
+
+    #[test]
+    fn fires_on_separate_alters_of_one_table() {
+        insta::assert_snapshot!(render(
+            "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN note text;\nALTER TABLE users ADD COLUMN score integer;\nALTER TABLE users ALTER COLUMN note SET DEFAULT '';"
+        ));
+        assert_fires(
+            "BW143",
+            "ALTER TABLE users ADD COLUMN a int;\nCREATE INDEX CONCURRENTLY i ON orgs (a);\nALTER TABLE users DROP COLUMN b;",
+        );
+    }
+
+    #[test]
+    fn quiet_when_they_cannot_be_combined() {
+        assert_clean(
+            "BW143",
+            "ALTER TABLE users ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT c;",
+        );
+        assert_clean(
+            "BW143",
+            "ALTER TABLE users ADD COLUMN a int;\nUPDATE users SET a = 1;\nALTER TABLE users ALTER COLUMN a SET NOT NULL;",
+        );
+        assert_clean(
+            "BW143",
+            "CREATE TABLE t (a int);\nALTER TABLE t ADD COLUMN b int;\nALTER TABLE t ADD COLUMN c int;",
+        );
+        assert_clean("BW143", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE orgs ADD COLUMN a int;");
+        assert_eq!(
+            fired(
+                &lint("ALTER TABLE m DETACH PARTITION a CONCURRENTLY;\nALTER TABLE m DETACH PARTITION b CONCURRENTLY;"),
+                "BW143"
+            ),
+            0
+        );
+    }
+}

@@ -1,0 +1,24 @@
+//! How a lock from the lock-facts table reads in a message: what it blocks, on which
+//! relation, for how long. One wording for every rule of the group.
+
+use crate::locks::{Cost, LockMode, RelationLock};
+
+/// For how long a lock of this cost is held, once granted.
+pub fn until(cost: Cost) -> &'static str {
+    match cost {
+        Cost::Instant => "while it waits for the transactions already using the table, then briefly",
+        Cost::Scan => "until every row has been read",
+        Cost::Rewrite => "until the table and all its indexes have been rewritten",
+        Cost::Batched => "for one batch at a time",
+    }
+}
+
+/// `blocks reads and writes to public.users until every row has been read (AccessExclusiveLock)`.
+pub fn blocks(lock: &RelationLock) -> String {
+    blocks_on(lock.mode, lock.cost, &lock.relation.to_string())
+}
+
+/// The same, naming the relation in words (`the table of public.users_email_idx`).
+pub fn blocks_on(mode: LockMode, cost: Cost, relation: &str) -> String {
+    format!("blocks {} to {relation} {} ({mode})", mode.blocks(), until(cost))
+}
