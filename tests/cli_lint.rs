@@ -19,6 +19,9 @@ impl Dir {
         let unique = format!("bellows-cli-lint-{}-{}-{name}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
         let path = std::env::temp_dir().join(unique);
         std::fs::create_dir_all(&path).expect("create the temporary directory");
+        // These fixtures are about outputs and layouts; without this, BW141
+        // (missing-lock-timeout) would add a warning to nearly every file.
+        std::fs::write(path.join("bellows.toml"), "[lint]\ndisable = [\"missing-lock-timeout\"]\n").expect("write bellows.toml");
         Dir(path)
     }
 
@@ -427,7 +430,7 @@ fn diesel_metadata_decides_whether_the_migration_runs_in_a_transaction() {
     let run = dir.run(&["lint", "--format", "json", "migrations/2024-01-02-000000_inside/up.sql"]);
     let json = run.json();
     assert_eq!(json["files"][0]["statements"][0]["transactional"], true, "{run:?}");
-    assert_eq!(rules_of(&json), Vec::<&str>::new(), "{run:?}");
+    assert_eq!(rules_of(&json), ["BW104"], "CONCURRENTLY cannot run in diesel's transaction: {run:?}");
 }
 
 #[test]
@@ -445,8 +448,9 @@ fn goose_up_and_down_sections_are_linted_as_separate_migrations() {
     assert_eq!(lines, [3, 7]);
     assert!(statements.iter().all(|s| s["transactional"] == true), "goose wraps each section: {file}");
     let diagnostics = file["diagnostics"].as_array().expect("diagnostics");
-    assert_eq!(diagnostics.len(), 1, "{file}");
-    assert_eq!((diagnostics[0]["rule"].as_str(), diagnostics[0]["line"].as_u64()), (Some("BW101"), Some(3)));
+    let found: Vec<(Option<&str>, Option<u64>)> = diagnostics.iter().map(|d| (d["rule"].as_str(), d["line"].as_u64())).collect();
+    // The Down section runs after Up was applied: its DROP INDEX is on an index that exists.
+    assert_eq!(found, [(Some("BW101"), Some(3)), (Some("BW102"), Some(7))], "{file}");
 }
 
 #[test]

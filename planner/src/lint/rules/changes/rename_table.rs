@@ -1,10 +1,12 @@
-//! BW155 `rename-table`: `ALTER TABLE ... RENAME TO` on an existing table.
+//! BW155 `rename-table`: `ALTER TABLE ... RENAME TO` on an existing table, unless the
+//! same transaction creates a view under the old name (bellows' own rename recipe).
 
 use pg_query::protobuf::ObjectType;
 use pg_query::NodeEnum;
 
 use crate::lint::ast;
-use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
+use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, Summary};
+use crate::model::QualifiedName;
 
 pub struct RenameTable;
 
@@ -13,9 +15,9 @@ static META: RuleMeta = RuleMeta {
     name: "rename-table",
     severity: Severity::Error,
     default_enabled: true,
-    summary: "an existing table renamed",
-    why: "The rename is instant (ACCESS EXCLUSIVE, catalog only), but the application version still running uses the old name: every query naming it fails from the moment the migration commits until every instance runs the new version.",
-    alternative: "-- bellows: allow rename-table a view keeps the old name working until the contract phase\nALTER TABLE users RENAME TO accounts;\nCREATE VIEW users AS SELECT * FROM accounts;\n-- after every instance runs the new version: DROP VIEW users;",
+    summary: "an existing table renamed without a view that keeps the old name working",
+    why: "The rename is instant (ACCESS EXCLUSIVE, catalog only), but the application version still running uses the old name: every query naming it fails from the moment the migration commits until every instance runs the new version. A simple view under the old name, created in the same transaction, is updatable and keeps the old version working until the contract phase drops it.",
+    alternative: "BEGIN;\nALTER TABLE users RENAME TO accounts;\nCREATE VIEW users AS SELECT * FROM accounts;\nCOMMIT;\n-- after every instance runs the new version: DROP VIEW users;",
 };
 
 impl Rule for RenameTable {
@@ -23,38 +25,68 @@ impl Rule for RenameTable {
         &META
     }
 
-    fn check(&self, cx: &StatementContext<'_>, out: &mut Vec<Finding>) {
-        let NodeEnum::RenameStmt(rename) = cx.node else { return };
-        if rename.rename_type != ObjectType::ObjectTable as i32 {
-            return;
+    fn check_unit(&self, statements: &[Summary<'_>], out: &mut Vec<Finding>) {
+        for (at, statement) in statements.iter().enumerate() {
+            let NodeEnum::RenameStmt(rename) = statement.node else { continue };
+            if rename.rename_type != ObjectType::ObjectTable as i32 {
+                continue;
+            }
+            let Some(table) = rename.relation.as_ref().map(ast::relation).filter(|t| statement.existing.contains(t)) else {
+                continue;
+            };
+            if statement.in_transaction && view_replaces(&table, &statements[at + 1..]) {
+                continue;
+            }
+            out.push(Finding::new(
+                statement.span_of("rename"),
+                format!("breaks the application version still running, which uses {table} under its old name"),
+                format!(
+                    "create a view `{}` over the renamed table in the same transaction, and drop it after the deploy (bellows' rename-table recipe: `renamed_from` in schema.toml)",
+                    table.name
+                ),
+            ));
         }
-        let Some(table) = rename.relation.as_ref().map(ast::relation).filter(|t| cx.existing(t)) else {
-            return;
-        };
-        out.push(Finding::new(
-            cx.span_of("rename"),
-            format!("breaks the application version still running, which uses {table} under its old name"),
-            format!(
-                "create a view `{}` over the renamed table in the same transaction, and drop it after the deploy (bellows' rename-table recipe: `renamed_from` in schema.toml)",
-                table.name
-            ),
-        ));
     }
+}
+
+/// True when a view named `old` is created before the transaction of the rename ends.
+fn view_replaces(old: &QualifiedName, after: &[Summary<'_>]) -> bool {
+    after
+        .iter()
+        .take_while(|s| s.in_transaction && !s.ends_transaction())
+        .any(|s| matches!(s.node, NodeEnum::ViewStmt(v) if v.view.as_ref().map(ast::relation).as_ref() == Some(old)))
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::rules::testing::{assert_clean, assert_fires, render};
+    use crate::lint::rules::testing::{assert_clean, assert_fires, fired, lint_in_transaction, render};
 
     #[test]
     fn fires_on_an_existing_table() {
         insta::assert_snapshot!(render("ALTER TABLE users RENAME TO accounts;"));
         assert_fires("BW155", "ALTER TABLE IF EXISTS billing.invoices RENAME TO bills;");
+        // The view comes too late: a separate transaction leaves a moment without the old name.
+        assert_fires("BW155", "ALTER TABLE users RENAME TO accounts;\nCREATE VIEW users AS SELECT * FROM accounts;");
+        assert_fires(
+            "BW155",
+            "BEGIN;\nALTER TABLE users RENAME TO accounts;\nCOMMIT;\nCREATE VIEW users AS SELECT * FROM accounts;",
+        );
+        // A view of another name, or in another schema, does not keep the old name working.
+        assert_fires(
+            "BW155",
+            "BEGIN;\nALTER TABLE users RENAME TO accounts;\nCREATE VIEW billing.users AS SELECT * FROM accounts;\nCOMMIT;",
+        );
     }
 
     #[test]
-    fn quiet_on_tables_of_this_file() {
+    fn quiet_on_tables_of_this_file_and_with_a_view_under_the_old_name() {
         assert_clean("BW155", "CREATE TABLE t (a int);\nALTER TABLE t RENAME TO u;");
         assert_clean("BW155", "ALTER TABLE users RENAME COLUMN a TO b;");
+        assert_clean(
+            "BW155",
+            "BEGIN;\nALTER TABLE public.users RENAME TO accounts;\nCREATE VIEW public.users AS SELECT * FROM public.accounts;\nCOMMIT;",
+        );
+        let wrapped = "ALTER TABLE users RENAME TO accounts;\nCREATE VIEW users AS SELECT * FROM accounts;";
+        assert_eq!(fired(&lint_in_transaction(wrapped), "BW155"), 0);
     }
 }
