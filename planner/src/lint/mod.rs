@@ -5,6 +5,7 @@
 pub mod ast;
 pub mod classify;
 pub mod config;
+pub mod docs;
 pub mod parse;
 pub mod rule;
 pub mod rules;
