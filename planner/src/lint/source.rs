@@ -118,14 +118,23 @@ fn goose_units(text: &str) -> Option<Vec<Unit>> {
     }
     let wrapping = if no_transaction { Wrapping::Autocommit } else { Wrapping::Transaction };
     let ends: Vec<usize> = marks.iter().skip(1).map(|&m| line_start_before(text, m)).chain([text.len()]).collect();
+    // SQL before the first annotation belongs to no section; goose refuses such a file,
+    // so it is linted on its own (statement by statement) rather than silently skipped.
+    let preamble = 0..line_start_before(text, marks[0]);
+    let has_sql = text[preamble.clone()]
+        .lines()
+        .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"));
+    let preamble = has_sql.then_some(Unit {
+        range: preamble,
+        wrapping: Wrapping::Autocommit,
+    });
     Some(
-        marks
-            .iter()
-            .zip(ends)
-            .map(|(&start, end)| Unit {
+        preamble
+            .into_iter()
+            .chain(marks.iter().zip(ends).map(|(&start, end)| Unit {
                 range: start..end.max(start),
                 wrapping,
-            })
+            }))
             .collect(),
     )
 }
@@ -160,6 +169,18 @@ mod tests {
         assert_eq!((layout, found[0].wrapping), (Layout::Plain, Wrapping::Autocommit));
         let (_, found) = super::units("schema.sql", "CREATE TABLE t (a int);", None, Some(true));
         assert_eq!(found[0].wrapping, Wrapping::Transaction);
+    }
+
+    #[test]
+    fn sql_before_the_first_goose_annotation_is_linted_too() {
+        let text = "CREATE TABLE t (a int);\n-- +goose Up\nCREATE INDEX i ON t (a);\n";
+        let (layout, found) = super::units("001_x.sql", text, None, None);
+        assert_eq!(layout, Layout::Goose);
+        let ranges: Vec<&str> = found.iter().map(|u| &text[u.range.clone()]).collect();
+        assert_eq!(ranges, ["CREATE TABLE t (a int);\n", "CREATE INDEX i ON t (a);\n"]);
+        assert_eq!(found[0].wrapping, Wrapping::Autocommit);
+        let (_, found) = super::units("001_x.sql", "-- a comment\n\n-- +goose Up\nSELECT 1;\n", None, None);
+        assert_eq!(found.len(), 1, "a comment alone is no preamble");
     }
 
     #[test]

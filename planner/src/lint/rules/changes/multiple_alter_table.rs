@@ -1,6 +1,8 @@
 //! BW143 `multiple-alter-table`: several `ALTER TABLE` statements on the same existing
 //! table, one after another, that could be one statement.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use pg_query::protobuf::{node::Node as N, AlterTableStmt, AlterTableType as At, ObjectType};
 use pg_query::NodeEnum;
 
@@ -27,21 +29,23 @@ impl Rule for MultipleAlterTable {
 
     fn check_unit(&self, statements: &[Summary<'_>], out: &mut Vec<Finding>) {
         // Per table: the run of combinable ALTER TABLEs seen since the last other statement on it.
-        let mut runs: Vec<(QualifiedName, Vec<&Summary<'_>>)> = Vec::new();
+        let mut runs: BTreeMap<QualifiedName, Vec<&Summary<'_>>> = BTreeMap::new();
         for statement in statements {
             let combinable = combinable_table(statement);
-            for (table, run) in runs.iter_mut() {
-                let touches = statement.actions.iter().any(|a| &a.table == table || a.referenced.as_ref() == Some(table));
-                if touches && combinable.as_ref() != Some(table) {
+            let touched: BTreeSet<&QualifiedName> = statement
+                .actions
+                .iter()
+                .flat_map(|a| [Some(&a.table), a.referenced.as_ref()])
+                .flatten()
+                .collect();
+            for table in touched.into_iter().filter(|t| combinable.as_ref() != Some(*t)) {
+                if let Some(run) = runs.get_mut(table) {
                     report(table, run, out);
                     run.clear();
                 }
             }
             if let Some(table) = combinable {
-                match runs.iter_mut().find(|(t, _)| t == &table) {
-                    Some((_, run)) => run.push(statement),
-                    None => runs.push((table, vec![statement])),
-                }
+                runs.entry(table).or_default().push(statement);
             }
         }
         for (table, run) in &runs {

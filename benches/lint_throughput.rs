@@ -1,0 +1,160 @@
+//! Benchmark: lint throughput on the shared corpus (`../shared/corpus`, read in place).
+//! Prints MB/s and statements/s for `bench/all-shared-migrations.sql`, for 8 copies of
+//! it in one file (throughput should not fall: linear in input size), and for every
+//! file of `migrations/` linted one by one on one thread and then across all cores.
+//! Where `squawk` (PyPI `squawk-cli`) is on PATH, it runs on the same files, and the
+//! command `bellows lint` as a process is compared with it. Run with
+//! `cargo bench --bench lint_throughput`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use planner::lint::{lint_file, FileReport, LintOptions};
+use rayon::prelude::*;
+
+const RUNS: usize = 5;
+
+fn corpus() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    assert!(
+        root.join("bench/all-shared-migrations.sql").is_file(),
+        "the shared corpus is missing at {}",
+        root.display()
+    );
+    root
+}
+
+fn sql_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).expect("list the corpus").map(|e| e.expect("entry").path()).collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            sql_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "sql") {
+            out.push(path);
+        }
+    }
+}
+
+/// The median of `RUNS` timings of `f`, and its last result.
+fn median<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut times = Vec::with_capacity(RUNS);
+    let mut last = None;
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        last = Some(f());
+        times.push(start.elapsed());
+    }
+    times.sort();
+    (times[RUNS / 2], last.expect("RUNS > 0"))
+}
+
+fn mb(bytes: usize) -> f64 {
+    bytes as f64 / 1_000_000.0
+}
+
+fn line(what: &str, bytes: usize, statements: usize, time: Duration) -> f64 {
+    let seconds = time.as_secs_f64();
+    let rate = mb(bytes) / seconds;
+    println!(
+        "{what:<44} {:>8.2} MB {:>9} stmts {:>9.1} ms {:>8.1} MB/s {:>10.0} stmts/s",
+        mb(bytes),
+        statements,
+        seconds * 1000.0,
+        rate,
+        statements as f64 / seconds
+    );
+    rate
+}
+
+fn statements(reports: &[FileReport]) -> usize {
+    reports.iter().map(|r| r.statements.len()).sum()
+}
+
+/// Runs a command `RUNS` times and returns its median wall-clock time, or why it cannot.
+fn time_command(program: &str, args: &[&str]) -> Result<Duration, String> {
+    let mut times = Vec::new();
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        let status = Command::new(program)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map_err(|e| format!("{program}: {e}"))?;
+        times.push(start.elapsed());
+        // Both tools exit non-zero when they report findings; a crash is a signal.
+        if status.code().is_none() {
+            return Err(format!("{program} was killed: {status}"));
+        }
+    }
+    times.sort();
+    Ok(times[RUNS / 2])
+}
+
+fn main() {
+    let root = corpus();
+    let options = LintOptions::default();
+    println!("lint throughput, median of {RUNS} runs, {} cores", rayon::current_num_threads());
+
+    let one_path = root.join("bench/all-shared-migrations.sql");
+    let one = std::fs::read_to_string(&one_path).expect("read all-shared-migrations.sql");
+    let (time, report) = median(|| lint_file("all-shared-migrations.sql", &one, None, &options));
+    let one_statements = report.statements.len();
+    let single = line("all-shared-migrations.sql", one.len(), one_statements, time);
+
+    let eight = one.repeat(8);
+    let (time, report) = median(|| lint_file("8x.sql", &eight, None, &options));
+    let eight_statements = report.statements.len();
+    let eightfold = line("8 x all-shared-migrations.sql (one file)", eight.len(), eight_statements, time);
+    println!("{:<44} {:>8.2} (1.00 = linear)", "  throughput at 8x / at 1x", eightfold / single);
+
+    let mut paths = Vec::new();
+    sql_files(&root.join("migrations"), &mut paths);
+    let files: Vec<(String, String)> = paths
+        .iter()
+        .filter_map(|p| Some((p.display().to_string(), String::from_utf8(std::fs::read(p).ok()?).ok()?)))
+        .collect();
+    let bytes: usize = files.iter().map(|(_, text)| text.len()).sum();
+    let (time, reports) = median(|| files.iter().map(|(name, text)| lint_file(name, text, None, &options)).collect::<Vec<_>>());
+    let sequential = line(&format!("migrations/ ({} files), 1 thread", files.len()), bytes, statements(&reports), time);
+    let (time, reports) = median(|| files.par_iter().map(|(name, text)| lint_file(name, text, None, &options)).collect::<Vec<_>>());
+    let parallel = line(&format!("migrations/ ({} files), all cores", files.len()), bytes, statements(&reports), time);
+    println!(
+        "{:<44} {:>8.2}x on {} cores",
+        "  speed-up across files",
+        parallel / sequential,
+        rayon::current_num_threads()
+    );
+
+    // The command as CI runs it, against squawk on the same input.
+    let bellows = env!("CARGO_BIN_EXE_bellows");
+    let eight_path = std::env::temp_dir().join(format!("bellows-bench-8x-{}.sql", std::process::id()));
+    std::fs::write(&eight_path, &eight).expect("write the 8x file");
+    let inputs = [
+        (one_path.clone(), one.len(), one_statements, "all-shared-migrations.sql"),
+        (eight_path.clone(), eight.len(), eight_statements, "8 x all-shared-migrations.sql"),
+    ];
+    println!("\nas processes (wall clock, output discarded):");
+    let squawk_version = Command::new("squawk").arg("--version").output().ok().filter(|o| o.status.success());
+    match &squawk_version {
+        Some(v) => println!("squawk found: {}", String::from_utf8_lossy(&v.stdout).trim()),
+        None => println!("squawk not on PATH (pip install squawk-cli): no side-by-side comparison"),
+    }
+    for (path, size, count, name) in &inputs {
+        let path = path.to_str().expect("a UTF-8 path");
+        let ours = time_command(bellows, &["lint", "--format", "json", path]).expect("run bellows lint");
+        let ours_rate = line(&format!("bellows lint {name}"), *size, *count, ours);
+        if squawk_version.is_some() {
+            match time_command("squawk", &[path]) {
+                Ok(theirs) => {
+                    let theirs_rate = line(&format!("squawk {name}"), *size, *count, theirs);
+                    println!("{:<44} {:>8.2}x", "  bellows / squawk throughput", ours_rate / theirs_rate);
+                }
+                Err(e) => println!("squawk failed: {e}"),
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&eight_path);
+}
