@@ -15,6 +15,10 @@ use rayon::prelude::*;
 
 const RUNS: usize = 5;
 
+/// The allocator of the `bellows` binary, so that the in-process figures match it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn corpus() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
     assert!(

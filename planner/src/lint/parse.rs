@@ -6,6 +6,7 @@ use std::ops::Range;
 
 use pg_query::protobuf::Token;
 use pg_query::NodeEnum;
+use rayon::prelude::*;
 
 use crate::sql::parse_failure;
 
@@ -30,8 +31,42 @@ pub enum Problem {
     TooDeep,
 }
 
-/// Parses `text[range]` statement by statement.
+/// Units longer than twice this are parsed in chunks of about this size, in parallel.
+const CHUNK: usize = 128 * 1024;
+
+/// Parses `text[range]` statement by statement. A long unit (a schema dump, many
+/// migrations in one file) is cut at statement boundaries into chunks parsed on all
+/// cores; the statements come back in order either way.
 pub fn parse_statements(text: &str, range: Range<usize>) -> Vec<Parsed> {
+    let unit = &text[range.clone()];
+    // `BEGIN ATOMIC` bodies hold `;`s that the scanner-based split would cut.
+    let atomic = || unit.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"atomic"));
+    if unit.len() > 2 * CHUNK && !atomic() {
+        let chunks = chunks(unit);
+        if chunks.len() > 1 {
+            return chunks
+                .into_par_iter()
+                .flat_map_iter(|c| parse_range(text, range.start + c.start..range.start + c.end))
+                .collect();
+        }
+    }
+    parse_range(text, range)
+}
+
+/// `unit` cut before the first statement that starts `CHUNK` bytes or more after the
+/// previous cut.
+fn chunks(unit: &str) -> Vec<Range<usize>> {
+    let mut bounds = vec![0];
+    for piece in split(unit) {
+        if piece.start - bounds[bounds.len() - 1] >= CHUNK {
+            bounds.push(piece.start);
+        }
+    }
+    bounds.push(unit.len());
+    bounds.windows(2).map(|w| w[0]..w[1]).collect()
+}
+
+fn parse_range(text: &str, range: Range<usize>) -> Vec<Parsed> {
     let unit = &text[range.clone()];
     let base = range.start;
     if nesting_depth(unit) > MAX_NESTING {
@@ -183,6 +218,21 @@ fn nesting_depth(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_unit_parsed_in_chunks_gives_the_statements_of_a_whole_parse() {
+        let one = "CREATE TABLE t (a int, s text DEFAULT 'x;y');\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$;\nALTER TABLE t ADD COLUM b int;\n-- a comment; with a semicolon\nCREATE INDEX i ON t (a);\n";
+        let text = one.repeat(2 * CHUNK / one.len() + 100);
+        let chunked = parse_statements(&text, 0..text.len());
+        assert!(chunks(&text).len() > 2);
+        let whole = parse_range(&text, 0..text.len());
+        assert_eq!(chunked.len(), whole.len());
+        assert_eq!(chunked.len(), 4 * (2 * CHUNK / one.len() + 100));
+        for (a, b) in chunked.iter().zip(&whole) {
+            assert_eq!((&a.span, a.result.is_ok()), (&b.span, b.result.is_ok()));
+        }
+        assert!(chunked.iter().any(|p| matches!(p.result, Err(Problem::Syntax { .. }))));
+    }
 
     fn spans(text: &str) -> Vec<(&str, bool)> {
         parse_statements(text, 0..text.len())
