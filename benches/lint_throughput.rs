@@ -92,9 +92,12 @@ fn time_command(program: &str, args: &[&str]) -> Result<Duration, String> {
         if status.code().is_none() {
             return Err(format!("{program} was killed: {status}"));
         }
+        if times.iter().sum::<Duration>() > Duration::from_secs(120) {
+            break;
+        }
     }
     times.sort();
-    Ok(times[RUNS / 2])
+    Ok(times[times.len() / 2])
 }
 
 fn main() {
@@ -140,8 +143,11 @@ fn main() {
         (one_path.clone(), one.len(), one_statements, "all-shared-migrations.sql"),
         (eight_path.clone(), eight.len(), eight_statements, "8 x all-shared-migrations.sql"),
     ];
-    println!("\nas processes (wall clock, output discarded):");
-    let squawk_version = Command::new("squawk").arg("--version").output().ok().filter(|o| o.status.success());
+    println!("\nas processes, JSON output discarded (wall clock):");
+    // pip installs console scripts in ~/.local/bin, which is often not on PATH.
+    let local = std::env::var_os("HOME").map(|h| Path::new(&h).join(".local/bin/squawk"));
+    let squawk = local.filter(|p| p.is_file()).map_or("squawk".to_string(), |p| p.display().to_string());
+    let squawk_version = Command::new(&squawk).arg("--version").output().ok().filter(|o| o.status.success());
     match &squawk_version {
         Some(v) => println!("squawk found: {}", String::from_utf8_lossy(&v.stdout).trim()),
         None => println!("squawk not on PATH (pip install squawk-cli): no side-by-side comparison"),
@@ -151,7 +157,8 @@ fn main() {
         let ours = time_command(bellows, &["lint", "--format", "json", path]).expect("run bellows lint");
         let ours_rate = line(&format!("bellows lint {name}"), *size, *count, ours);
         if squawk_version.is_some() {
-            match time_command("squawk", &[path]) {
+            // The same kind of output for both: JSON, not the terminal rendering.
+            match time_command(&squawk, &["--reporter", "json", path]) {
                 Ok(theirs) => {
                     let theirs_rate = line(&format!("squawk {name}"), *size, *count, theirs);
                     println!("{:<44} {:>8.2}x", "  bellows / squawk throughput", ours_rate / theirs_rate);
