@@ -1,6 +1,7 @@
 //! Rules about locks and their duration: index builds, constraints, NOT NULL, column
 //! additions and type changes that scan or rewrite an existing table.
 
+mod add_column_not_null_without_default;
 mod commands;
 mod concurrently_in_transaction;
 mod create_index_non_concurrently;
@@ -18,4 +19,5 @@ pub static RULES: &[&dyn Rule] = &[
     &reindex_non_concurrently::ReindexNonConcurrently,
     &concurrently_in_transaction::ConcurrentlyInTransaction,
     &set_not_null_scan::SetNotNullScan,
+    &add_column_not_null_without_default::AddColumnNotNullWithoutDefault,
 ];
