@@ -2,6 +2,7 @@
 //! additions and type changes that scan or rewrite an existing table.
 
 mod add_column_not_null_without_default;
+mod add_column_rewrite;
 mod commands;
 mod concurrently_in_transaction;
 mod create_index_non_concurrently;
@@ -20,4 +21,5 @@ pub static RULES: &[&dyn Rule] = &[
     &concurrently_in_transaction::ConcurrentlyInTransaction,
     &set_not_null_scan::SetNotNullScan,
     &add_column_not_null_without_default::AddColumnNotNullWithoutDefault,
+    &add_column_rewrite::AddColumnRewrite,
 ];
