@@ -3,6 +3,7 @@
 
 mod add_column_not_null_without_default;
 mod add_column_rewrite;
+mod alter_column_type_rewrite;
 mod commands;
 mod concurrently_in_transaction;
 mod create_index_non_concurrently;
@@ -22,4 +23,5 @@ pub static RULES: &[&dyn Rule] = &[
     &set_not_null_scan::SetNotNullScan,
     &add_column_not_null_without_default::AddColumnNotNullWithoutDefault,
     &add_column_rewrite::AddColumnRewrite,
+    &alter_column_type_rewrite::AlterColumnTypeRewrite,
 ];
