@@ -63,8 +63,7 @@ fn step_sql(out: &mut String, step: &Step, table: &dyn Fn(&crate::model::Qualifi
 /// reading only the script cannot tell it from a rewrite, since the column's current
 /// type is not in it, so the script says why it is safe, as a suppression comment.
 fn lint_note(step: &Step) -> Option<String> {
-    (step.id.starts_with("alter-type:") && step.cost == Cost::Instant)
-        .then(|| format!("-- bellows: allow alter-column-type-rewrite {}", step.description))
+    (step.id.starts_with("alter-type:") && step.cost == Cost::Instant).then(|| format!("-- bellows: allow alter-column-type-rewrite {}", step.description))
 }
 
 /// A `DO` block running the batches until none is left, committing after each

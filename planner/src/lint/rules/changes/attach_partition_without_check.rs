@@ -39,12 +39,7 @@ impl Rule for AttachPartitionWithoutCheck {
             );
             let parent = action.referenced.as_ref().filter(|p| cx.existing(p));
             if let Some(held) = parent.and_then(|p| cx.facts.locks.iter().find(|l| &l.relation == p)) {
-                message.push_str(&format!(
-                    "; {} on {} blocks its {} meanwhile",
-                    held.mode,
-                    held.relation,
-                    held.mode.blocks()
-                ));
+                message.push_str(&format!("; {} on {} blocks its {} meanwhile", held.mode, held.relation, held.mode.blocks()));
             }
             out.push(Finding::new(
                 cx.span_of("attach"),
@@ -79,18 +74,21 @@ mod tests {
             ..LintOptions::default()
         };
         insta::assert_snapshot!("before_12", render_diagnostics(ATTACH, &lint_file("m.sql", ATTACH, None, &options).diagnostics));
-        assert_fires("BW133", "ALTER TABLE \"Stats\".\"Events\" ATTACH PARTITION \"Stats\".\"Events_1\" FOR VALUES IN (1);");
+        assert_fires(
+            "BW133",
+            "ALTER TABLE \"Stats\".\"Events\" ATTACH PARTITION \"Stats\".\"Events_1\" FOR VALUES IN (1);",
+        );
         // A check that is not validated proves nothing; one on the parent neither.
         assert_fires(
             "BW133",
             &format!("ALTER TABLE measurements_2024 ADD CONSTRAINT b CHECK (at >= '2024-01-01') NOT VALID;\n{ATTACH}"),
         );
-        assert_fires("BW133", &format!("ALTER TABLE measurements ADD CONSTRAINT b CHECK (at >= '2024-01-01');\n{ATTACH}"));
-        // A new parent does not make an existing, busy table safe.
         assert_fires(
             "BW133",
-            &format!("CREATE TABLE measurements (at date) PARTITION BY RANGE (at);\n{ATTACH}"),
+            &format!("ALTER TABLE measurements ADD CONSTRAINT b CHECK (at >= '2024-01-01');\n{ATTACH}"),
         );
+        // A new parent does not make an existing, busy table safe.
+        assert_fires("BW133", &format!("CREATE TABLE measurements (at date) PARTITION BY RANGE (at);\n{ATTACH}"));
     }
 
     #[test]

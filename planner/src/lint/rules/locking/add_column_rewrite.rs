@@ -32,7 +32,10 @@ impl Rule for AddColumnRewrite {
             if !cx.existing(&action.table) {
                 continue;
             }
-            let Some(lock) = relation_locks(action.op, cx.pg, &action.table, None).into_iter().find(|l| l.cost == Cost::Rewrite) else {
+            let Some(lock) = relation_locks(action.op, cx.pg, &action.table, None)
+                .into_iter()
+                .find(|l| l.cost == Cost::Rewrite)
+            else {
                 continue;
             };
             let (reason, help) = cause(def, add, cx.pg);
@@ -71,15 +74,17 @@ fn cause(def: &ColumnDef, add: AddColumn, pg: PgVersion) -> (String, String) {
             format!("add a plain bigint column, create the sequence and SET DEFAULT nextval(...) for new rows, then {batches}"),
         );
     }
-    let default = ast::column(def).and_then(|c| c.default).map_or_else(|| "its default".to_string(), |d| format!("the default {d}"));
+    let default = ast::column(def)
+        .and_then(|c| c.default)
+        .map_or_else(|| "its default".to_string(), |d| format!("the default {d}"));
     let plan = format!("add the column without the default, SET DEFAULT for new rows, then {batches}; `bellows plan --sql FILE` prints these steps");
     if add.default == DefaultKind::Volatile {
+        (format!("{default} is volatile, so it is computed for every existing row"), plan)
+    } else {
         (
-            format!("{default} is volatile, so it is computed for every existing row"),
+            format!("PostgreSQL {pg} writes {default} into every existing row (fast defaults came in PostgreSQL 11)"),
             plan,
         )
-    } else {
-        (format!("PostgreSQL {pg} writes {default} into every existing row (fast defaults came in PostgreSQL 11)"), plan)
     }
 }
 
@@ -105,7 +110,13 @@ mod tests {
         assert_fires("BW121", "ALTER TABLE billing.\"Invoices\" ADD \"Rank\" float8 DEFAULT random();");
         assert_fires("BW121", "ALTER TABLE users ADD COLUMN seen timestamptz NOT NULL DEFAULT clock_timestamp();");
         assert_fires("BW121", "ALTER TABLE users ADD COLUMN n int DEFAULT nextval('users_n_seq');");
-        assert_eq!(fired(&lint("ALTER TABLE users ADD COLUMN a serial, ADD COLUMN b text, ADD COLUMN c smallserial;"), "BW121"), 2);
+        assert_eq!(
+            fired(
+                &lint("ALTER TABLE users ADD COLUMN a serial, ADD COLUMN b text, ADD COLUMN c smallserial;"),
+                "BW121"
+            ),
+            2
+        );
     }
 
     #[test]
@@ -114,11 +125,21 @@ mod tests {
         assert_clean("BW121", "ALTER TABLE users ADD COLUMN created_at timestamptz DEFAULT CURRENT_TIMESTAMP;");
         assert_clean("BW121", "ALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT true;");
         assert_clean("BW121", "ALTER TABLE users ADD COLUMN nickname text;");
-        assert_clean("BW121", "ALTER TABLE users ADD COLUMN lower_email text GENERATED ALWAYS AS (lower(email)) VIRTUAL;");
-        assert_clean("BW121", "CREATE TABLE t (a int);\nALTER TABLE t ADD COLUMN b uuid DEFAULT gen_random_uuid(), ADD COLUMN c bigserial;");
+        assert_clean(
+            "BW121",
+            "ALTER TABLE users ADD COLUMN lower_email text GENERATED ALWAYS AS (lower(email)) VIRTUAL;",
+        );
+        assert_clean(
+            "BW121",
+            "CREATE TABLE t (a int);\nALTER TABLE t ADD COLUMN b uuid DEFAULT gen_random_uuid(), ADD COLUMN c bigserial;",
+        );
         for pg in 13..=18 {
             assert_eq!(fired_on(pg, "ALTER TABLE users ADD COLUMN active boolean DEFAULT true;"), 0, "PostgreSQL {pg}");
-            assert_eq!(fired_on(pg, "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();"), 1, "PostgreSQL {pg}");
+            assert_eq!(
+                fired_on(pg, "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();"),
+                1,
+                "PostgreSQL {pg}"
+            );
         }
     }
 

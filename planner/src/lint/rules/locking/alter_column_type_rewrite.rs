@@ -28,14 +28,23 @@ impl Rule for AlterColumnTypeRewrite {
             if !cx.existing(&action.table) || action.op != (Op::AlterColumnType { rewrite: true }) {
                 continue;
             }
-            let Some(lock) = relation_locks(action.op, cx.pg, &action.table, None).into_iter().find(|l| l.cost == Cost::Rewrite) else {
+            let Some(lock) = relation_locks(action.op, cx.pg, &action.table, None)
+                .into_iter()
+                .find(|l| l.cost == Cost::Rewrite)
+            else {
                 continue;
             };
             let Some(pg_query::protobuf::node::Node::ColumnDef(def)) = cmd.def.as_deref().and_then(|d| d.node.as_ref()) else {
                 continue;
             };
             let new = def.type_name.as_ref().and_then(|t| crate::sql::type_from_ast(t).ok());
-            let old = cx.state.schema.tables.get(&action.table).and_then(|t| t.column(&cmd.name)).map(|c| c.ty.clone());
+            let old = cx
+                .state
+                .schema
+                .tables
+                .get(&action.table)
+                .and_then(|t| t.column(&cmd.name))
+                .map(|c| c.ty.clone());
             let column = format!("{}.{}", action.table, cmd.name);
             let change = describe(&column, old.as_ref(), new.as_ref(), def.raw_default.is_some());
             let recipe = "add a column of the new type kept in sync by a trigger, copy existing rows in batches, and swap the columns in one short transaction after the deploy; `bellows plan --sql FILE` prints these steps";
@@ -44,7 +53,11 @@ impl Rule for AlterColumnTypeRewrite {
             } else {
                 recipe.to_string()
             };
-            out.push(Finding::new(cx.span_of_word(&cmd.name), format!("{}, {}", impact::blocks(&lock), change.text), help));
+            out.push(Finding::new(
+                cx.span_of_word(&cmd.name),
+                format!("{}, {}", impact::blocks(&lock), change.text),
+                help,
+            ));
         }
     }
 }
@@ -78,7 +91,10 @@ mod tests {
     #[test]
     fn fires_on_a_rewriting_change() {
         insta::assert_snapshot!(render("ALTER TABLE events ALTER COLUMN counter TYPE bigint;"));
-        assert_fires("BW122", "ALTER TABLE billing.\"Invoices\" ALTER \"Total\" TYPE numeric(12,2) USING \"Total\"::numeric;");
+        assert_fires(
+            "BW122",
+            "ALTER TABLE billing.\"Invoices\" ALTER \"Total\" TYPE numeric(12,2) USING \"Total\"::numeric;",
+        );
         let two = "ALTER TABLE events ALTER COLUMN counter TYPE bigint, ALTER COLUMN payload TYPE jsonb;";
         assert_eq!(fired(&lint(two), "BW122"), 2);
     }
@@ -100,8 +116,14 @@ mod tests {
 
     #[test]
     fn quiet_on_binary_coercible_changes_and_new_tables() {
-        assert_clean("BW122", "ALTER TABLE users ADD COLUMN handle varchar(20);\nALTER TABLE users ALTER COLUMN handle TYPE varchar(50);");
-        assert_clean("BW122", "ALTER TABLE users ADD COLUMN bio varchar(200);\nALTER TABLE users ALTER COLUMN bio TYPE text;");
+        assert_clean(
+            "BW122",
+            "ALTER TABLE users ADD COLUMN handle varchar(20);\nALTER TABLE users ALTER COLUMN handle TYPE varchar(50);",
+        );
+        assert_clean(
+            "BW122",
+            "ALTER TABLE users ADD COLUMN bio varchar(200);\nALTER TABLE users ALTER COLUMN bio TYPE text;",
+        );
         assert_clean(
             "BW122",
             "ALTER TABLE users ADD COLUMN balance numeric(10,2);\nALTER TABLE users ALTER COLUMN balance TYPE numeric(12,2);",

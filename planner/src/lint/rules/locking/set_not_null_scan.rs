@@ -81,7 +81,8 @@ mod tests {
 
     #[test]
     fn an_unvalidated_check_does_not_help() {
-        let sql = "ALTER TABLE users ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;";
+        let sql =
+            "ALTER TABLE users ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;";
         insta::assert_snapshot!(render(sql));
         // A check on another column or another table proves nothing about this one.
         assert_fires(
