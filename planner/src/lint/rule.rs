@@ -91,6 +91,19 @@ fn span_in(sql: &str, span: &Range<usize>, needle: &str) -> Range<usize> {
         Some(at) => span.start + at..span.start + at + needle.len(),
         None => span.clone(),
     }
+
+    /// The span of the first occurrence of `word` (case-insensitive) that is not part
+    /// of a longer identifier (`email` in `ALTER COLUMN email`, not in `emails`), or the
+    /// whole statement: a finding about one column of several points at that column.
+    pub fn span_of_word(&self, word: &str) -> Range<usize> {
+        let lower = self.sql.to_ascii_lowercase();
+        let needle = word.to_ascii_lowercase();
+        let identifier = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$');
+        lower
+            .match_indices(&needle)
+            .find(|(at, _)| !identifier(lower[..*at].chars().next_back()) && !identifier(lower[at + needle.len()..].chars().next()))
+            .map_or_else(|| self.span.clone(), |(at, _)| self.span.start + at..self.span.start + at + needle.len())
+    }
 }
 
 /// One statement after it ran, for rules that look at a whole unit.

@@ -7,7 +7,7 @@ mod type_change;
 
 pub use facts::{facts, AddColumn, ConstraintKind, DefaultKind, Fact, Op, Role};
 pub use mode::{Cost, LockMode, PgVersion, RelationLock};
-pub use type_change::type_change_rewrites;
+pub use type_change::{may_skip_rewrite_to, type_change_rewrites};
 
 use crate::model::QualifiedName;
 

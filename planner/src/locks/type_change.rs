@@ -53,6 +53,19 @@ pub fn type_change_rewrites(from: &SqlType, to: &SqlType, _pg: PgVersion) -> boo
     }
 }
 
+/// True when a change to `to` can skip the rewrite for some old type: `to` is a type
+/// that `type_change_rewrites` lets another type reach by relabelling (a longer
+/// `varchar`, `text`, a wider `numeric`, more fractional-second precision, `inet`).
+/// When the old type is unknown, a change to any other type rewrites (unless the
+/// type does not change at all).
+pub fn may_skip_rewrite_to(to: &SqlType) -> bool {
+    !to.is_array()
+        && matches!(
+            to.builtin_name(),
+            Some("varchar" | "varbit" | "text" | "numeric" | "timestamp" | "timestamptz" | "time" | "timetz" | "interval" | "inet")
+        )
+}
+
 /// True when the new limit is at least the old one, or gone.
 fn widens_length(old: &[i64], new: &[i64]) -> bool {
     match (old, new) {
@@ -89,6 +102,15 @@ mod tests {
             ("int", "integer"),
         ] {
             assert!(!rewrites(from, to), "{from} -> {to} must be catalog-only");
+            let (old, new) = (parse_type(from).expect("type"), parse_type(to).expect("type"));
+            assert!(old == new || may_skip_rewrite_to(&new), "{to} is reached without a rewrite");
+        }
+    }
+
+    #[test]
+    fn only_some_targets_can_skip_the_rewrite() {
+        for to in ["bigint", "integer", "jsonb", "uuid", "text[]", "boolean"] {
+            assert!(!may_skip_rewrite_to(&parse_type(to).expect("type")), "{to}");
         }
     }
 

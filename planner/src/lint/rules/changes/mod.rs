@@ -3,6 +3,7 @@
 //! version (drops, renames, truncation), and type-design advice.
 
 mod add_enum_value_in_transaction;
+mod attach_partition_without_check;
 mod cascade;
 mod column_types;
 mod create_trigger_on_existing_table;
@@ -30,6 +31,7 @@ use crate::lint::rule::Rule;
 /// This group's rules; the registry merges the groups in code order.
 pub static RULES: &[&dyn Rule] = &[
     &add_enum_value_in_transaction::AddEnumValueInTransaction,
+    &attach_partition_without_check::AttachPartitionWithoutCheck,
     &cascade::Cascade,
     &create_trigger_on_existing_table::CreateTriggerOnExistingTable,
     &detach_partition_non_concurrently::DetachPartitionNonConcurrently,
