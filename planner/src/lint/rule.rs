@@ -83,14 +83,6 @@ impl StatementContext<'_> {
     pub fn span_of(&self, needle: &str) -> Range<usize> {
         span_in(self.sql, &self.span, needle)
     }
-}
-
-fn span_in(sql: &str, span: &Range<usize>, needle: &str) -> Range<usize> {
-    let lower = sql.to_ascii_lowercase();
-    match lower.find(&needle.to_ascii_lowercase()) {
-        Some(at) => span.start + at..span.start + at + needle.len(),
-        None => span.clone(),
-    }
 
     /// The span of the first occurrence of `word` (case-insensitive) that is not part
     /// of a longer identifier (`email` in `ALTER COLUMN email`, not in `emails`), or the
@@ -103,6 +95,14 @@ fn span_in(sql: &str, span: &Range<usize>, needle: &str) -> Range<usize> {
             .match_indices(&needle)
             .find(|(at, _)| !identifier(lower[..*at].chars().next_back()) && !identifier(lower[at + needle.len()..].chars().next()))
             .map_or_else(|| self.span.clone(), |(at, _)| self.span.start + at..self.span.start + at + needle.len())
+    }
+}
+
+fn span_in(sql: &str, span: &Range<usize>, needle: &str) -> Range<usize> {
+    let lower = sql.to_ascii_lowercase();
+    match lower.find(&needle.to_ascii_lowercase()) {
+        Some(at) => span.start + at..span.start + at + needle.len(),
+        None => span.clone(),
     }
 }
 
