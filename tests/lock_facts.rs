@@ -6,8 +6,9 @@
 //!
 //! What is compared, per case:
 //! - locks: for every table, partitioned table, view and materialized view that the statement locks on the server
-//!   or that the classifier names, the strongest `pg_locks` mode on each side. Locks on indexes are not compared:
-//!   the table attributes an index operation to the index's table. The weaker locks a statement takes besides its
+//!   or that the classifier names (an index too, for `ALTER INDEX`), the strongest `pg_locks` mode on each side.
+//!   Other locks on indexes are not compared: the table attributes building, dropping and rebuilding an index to
+//!   the index's table, whose lock is what blocks the application. The weaker locks a statement takes besides its
 //!   strongest one on the same table (the SHARE lock of the index rebuild that follows a rewrite, the ACCESS SHARE
 //!   of a validation query) are dominated and so not compared either.
 //! - rewrite: whether any table got new storage (`relfilenode` changed) vs. the classifier's `rewrite`.
@@ -132,7 +133,10 @@ fn prepare_server() -> PgVersion {
 /// At least [`MIN_STATEMENT_FORMS`] distinct statements, no case twice, and every exception with a reason.
 fn check_case_list() {
     let forms = statement_forms();
-    assert!(forms >= MIN_STATEMENT_FORMS, "only {forms} distinct statement forms; the issue asks for {MIN_STATEMENT_FORMS}");
+    assert!(
+        forms >= MIN_STATEMENT_FORMS,
+        "only {forms} distinct statement forms; the issue asks for {MIN_STATEMENT_FORMS}"
+    );
     let mut seen = BTreeSet::new();
     for case in CASES {
         assert!(seen.insert((case.setup, case.sql)), "case listed twice: {}", case.sql);
@@ -197,7 +201,7 @@ fn compare(observation: &Observation, classified: &Classified) -> Vec<Disagreeme
     let observed: BTreeSet<&str> = observation.locks.iter().map(|(relation, _)| relation.as_str()).collect();
     let relations: BTreeSet<&str> = observed.iter().copied().chain(classified.locks.keys().map(String::as_str)).collect();
     for relation in relations {
-        let postgres = observation.strongest_lock(relation).filter(|_| observed.contains(relation));
+        let postgres = observation.strongest_lock(relation);
         let classifier = classified.locks.get(relation).map(|mode| mode.name());
         if postgres != classifier {
             out.push(Disagreement {
@@ -267,10 +271,7 @@ fn classify(setup: &[&str], sql: &str, pg: PgVersion) -> Classified {
     let start = text.len();
     text.push_str(sql);
     text.push_str(";\n");
-    let options = LintOptions {
-        pg,
-        ..LintOptions::default()
-    };
+    let options = LintOptions { pg, ..LintOptions::default() };
     let report = lint_file("lock_facts.sql", &text, None, &options);
     let mut classified = Classified::default();
     for diagnostic in report.diagnostics.iter().filter(|d| d.name == "syntax-error") {
@@ -291,7 +292,14 @@ fn report(rows: &[Row], pg: PgVersion) -> String {
     let header = ["case", "fact", "PostgreSQL", "classifier"];
     let cells: Vec<[String; 4]> = rows
         .iter()
-        .map(|r| [format!("#{} {}", r.case, CASES[r.case].sql), r.what.clone(), r.postgres.clone(), r.classifier.clone()])
+        .map(|r| {
+            [
+                format!("#{} {}", r.case, CASES[r.case].sql),
+                r.what.clone(),
+                r.postgres.clone(),
+                r.classifier.clone(),
+            ]
+        })
         .collect();
     let width = |i: usize| cells.iter().map(|c| c[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0).min(90);
     let widths = [width(0), width(1), width(2), width(3)];
