@@ -238,7 +238,8 @@ pub fn query_relations(query: Option<&pg_query::protobuf::Node>) -> Vec<Qualifie
     for (node, ..) in &nodes {
         if let pg_query::NodeRef::RangeVar(r) = node {
             let name = ast::relation(r);
-            if !(r.schemaname.is_empty() && ctes.contains(&r.relname.as_str())) && !out.contains(&name) {
+            let cte = r.schemaname.is_empty() && ctes.contains(&r.relname.as_str());
+            if !cte && !out.contains(&name) {
                 out.push(name);
             }
         }
