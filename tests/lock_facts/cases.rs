@@ -58,10 +58,7 @@ const fn scan(why: &'static str) -> Exception {
 }
 
 const fn rewrite(why: &'static str) -> Exception {
-    Exception {
-        aspect: Aspect::Rewrite,
-        why,
-    }
+    Exception { aspect: Aspect::Rewrite, why }
 }
 
 /// VACUUM takes its lock at once behind writers, so it is caught only behind a SHARE UPDATE EXCLUSIVE holder.
@@ -159,7 +156,10 @@ pub const CASES: &[Case] = &[
     case(&[T, T_CHECK_NOT_VALID], "ALTER TABLE t VALIDATE CONSTRAINT a_positive"),
     case(&[P_C_UNLINKED, FK_NOT_VALID], "ALTER TABLE c VALIDATE CONSTRAINT fk"),
     case(&[P_C_UNLINKED], "ALTER TABLE c ADD CONSTRAINT fk FOREIGN KEY (p_id) REFERENCES p (id)"),
-    case(&[P_C_UNLINKED], "ALTER TABLE c ADD CONSTRAINT fk FOREIGN KEY (p_id) REFERENCES p (id) NOT VALID"),
+    case(
+        &[P_C_UNLINKED],
+        "ALTER TABLE c ADD CONSTRAINT fk FOREIGN KEY (p_id) REFERENCES p (id) NOT VALID",
+    ),
     case(&[P_C_UNLINKED], "ALTER TABLE c ADD FOREIGN KEY (p_id) REFERENCES p ON DELETE CASCADE"),
     case(&[T], "ALTER TABLE t ADD CONSTRAINT t_v_key UNIQUE (v)"),
     case(&[K], "ALTER TABLE k ADD PRIMARY KEY (id)"),
@@ -197,12 +197,8 @@ pub const CASES: &[Case] = &[
     case(&[T], "VACUUM t").behind(SUE_ON_T).except(&[scan(VACUUM_READS_PAGES)]),
     case(&[T], "VACUUM (ANALYZE) t").behind(SUE_ON_T).except(&[scan(VACUUM_READS_PAGES)]),
     case(&[T], "VACUUM FULL t"),
-    case(&[T], "ANALYZE t").except(&[scan(
-        "ANALYZE reads a sample of blocks outside the executor, which seq_tup_read does not count",
-    )]),
-    case(&[T], "ANALYZE t (a)").except(&[scan(
-        "ANALYZE reads a sample of blocks outside the executor, which seq_tup_read does not count",
-    )]),
+    case(&[T], "ANALYZE t").except(&[scan("ANALYZE reads a sample of blocks outside the executor, which seq_tup_read does not count")]),
+    case(&[T], "ANALYZE t (a)").except(&[scan("ANALYZE reads a sample of blocks outside the executor, which seq_tup_read does not count")]),
     case(&[T], "TRUNCATE t").except(&[rewrite(TRUNCATE_IS_NOT_A_REWRITE)]),
     case(&[P_C], "TRUNCATE c").except(&[rewrite(TRUNCATE_IS_NOT_A_REWRITE)]),
     // LOCK TABLE
@@ -236,7 +232,10 @@ pub const CASES: &[Case] = &[
     case(&[T, MV], "DROP MATERIALIZED VIEW mv"),
     // Partitions
     case(&[M, M2], "ALTER TABLE m ATTACH PARTITION m2 FOR VALUES FROM (100) TO (200)"),
-    case(&[M, M2, M2_BOUND_CHECK], "ALTER TABLE m ATTACH PARTITION m2 FOR VALUES FROM (100) TO (200)"),
+    case(&[M, M2, M2_BOUND_CHECK], "ALTER TABLE m ATTACH PARTITION m2 FOR VALUES FROM (100) TO (200)").except(&[scan(
+        "PostgreSQL proves the partition bound from m2's validated check (predicate_implied_by) and skips the scan; \
+         the linter does not prove implications between expressions and reports the scan, the cautious side",
+    )]),
     case(&[M], "ALTER TABLE m DETACH PARTITION m1"),
     case(&[M], "ALTER TABLE m DETACH PARTITION m1 CONCURRENTLY").behind(DETACH_WAITS),
     // Rows
@@ -268,11 +267,54 @@ pub const CASES: &[Case] = &[
     case(&[G], "ALTER TABLE g ALTER COLUMN b DROP EXPRESSION"),
     // Several commands in one ALTER TABLE
     case(&[T], "ALTER TABLE t ADD COLUMN c int, ALTER COLUMN v TYPE varchar(20), SET (fillfactor = 70)"),
-    case(&[T], "ALTER TABLE t ADD COLUMN c int DEFAULT 0, ADD CONSTRAINT a_positive CHECK (a > 0) NOT VALID"),
+    case(
+        &[T],
+        "ALTER TABLE t ADD COLUMN c int DEFAULT 0, ADD CONSTRAINT a_positive CHECK (a > 0) NOT VALID",
+    ),
     case(&[T], "ALTER TABLE t ALTER COLUMN a TYPE bigint, ADD CONSTRAINT a_positive CHECK (a > 0)"),
     case(&[T], "ALTER TABLE t ALTER COLUMN a SET NOT NULL, ADD CONSTRAINT a_positive CHECK (a > 0)"),
     case(&[T], "ALTER TABLE t SET (fillfactor = 70), ALTER COLUMN a SET STATISTICS 500"),
-    case(&[P_C_UNLINKED], "ALTER TABLE c ADD CONSTRAINT fk FOREIGN KEY (p_id) REFERENCES p (id) NOT VALID, ALTER COLUMN p_id SET NOT NULL"),
+    case(
+        &[P_C_UNLINKED],
+        "ALTER TABLE c ADD CONSTRAINT fk FOREIGN KEY (p_id) REFERENCES p (id) NOT VALID, ALTER COLUMN p_id SET NOT NULL",
+    ),
+    // More forms: foreign keys pointing at the table, constraint indexes, comments on sub-objects, privileges
+    case(&[P_C], "TRUNCATE p, c").except(&[rewrite(TRUNCATE_IS_NOT_A_REWRITE)]),
+    case(&[P_C], "TRUNCATE p CASCADE").except(&[rewrite(TRUNCATE_IS_NOT_A_REWRITE)]),
+    case(&[T], "TRUNCATE t RESTART IDENTITY").except(&[rewrite(TRUNCATE_IS_NOT_A_REWRITE)]),
+    case(&[P_C], "DROP TABLE p CASCADE"),
+    case(&[T, T_CONSTRAINTS], "DROP TABLE t"),
+    case(&[P_C], "ALTER TABLE c ADD COLUMN q_id int DEFAULT 1 REFERENCES p (id)"),
+    case(&[T], "REINDEX INDEX t_pkey"),
+    case(&[T, T_CONSTRAINTS], "REINDEX INDEX CONCURRENTLY t_v_key"),
+    case(&[T, T_INDEXES], "DROP INDEX IF EXISTS t_a"),
+    case(&[T, T_INDEXES], "ALTER INDEX IF EXISTS t_v RENAME TO t_v_idx"),
+    case(&[T], "ALTER TABLE t ALTER COLUMN a TYPE int"),
+    case(&[T], "ALTER TABLE t RENAME CONSTRAINT t_pkey TO t_pk"),
+    case(&[T], "ALTER TABLE t DROP COLUMN IF EXISTS missing"),
+    case(&[T, T_CONSTRAINTS], "COMMENT ON CONSTRAINT a_positive ON t IS 'above zero'"),
+    case(&[T, TOUCH, T_TRIGGER], "COMMENT ON TRIGGER t_touch ON t IS 'touches'"),
+    case(&[T, TOUCH, T_TRIGGER], "ALTER TABLE t ENABLE ALWAYS TRIGGER t_touch"),
+    case(
+        &[T, TOUCH],
+        "CREATE TRIGGER t_touch AFTER INSERT ON t FOR EACH STATEMENT EXECUTE FUNCTION touch()",
+    ),
+    case(&[T, &["CREATE POLICY t_everyone ON t USING (true)"]], "DROP POLICY t_everyone ON t"),
+    case(&[T], "CREATE RULE t_no_delete AS ON DELETE TO t DO INSTEAD NOTHING"),
+    case(
+        &[T, &["CREATE RULE t_no_delete AS ON DELETE TO t DO INSTEAD NOTHING"]],
+        "DROP RULE t_no_delete ON t",
+    ),
+    case(&[T], "GRANT SELECT ON t TO bellows_owner"),
+    case(&[T], "REVOKE ALL ON t FROM PUBLIC"),
+    case(&[T, V], "DROP VIEW v CASCADE"),
+    case(&[T], "CREATE TABLE n AS WITH recent AS (SELECT id FROM t WHERE a > 50) SELECT id FROM recent"),
+    case(&[&["CREATE TYPE mood AS ENUM ('sad', 'ok')"]], "ALTER TYPE mood ADD VALUE 'happy'"),
+    case(
+        &[&["CREATE TYPE mood AS ENUM ('sad', 'ok')"]],
+        "ALTER TYPE mood ADD VALUE IF NOT EXISTS 'meh' BEFORE 'ok'",
+    ),
+    case(&[&["CREATE TYPE mood AS ENUM ('sad', 'ok')"]], "ALTER TYPE mood RENAME VALUE 'ok' TO 'fine'"),
     // Statements that lock no table
     case(&[NONE], "CREATE SCHEMA s"),
     case(&[NONE], "CREATE TYPE mood AS ENUM ('sad', 'ok')"),

@@ -104,6 +104,19 @@ impl PgServer {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }
 
+    /// A new empty directory `name` in the server's private directory, owned by the server's OS user: a location for
+    /// `CREATE TABLESPACE`. Removed with the server.
+    pub fn private_dir(&self, name: &str) -> PathBuf {
+        let dir = self.dir.join(name);
+        fs::create_dir(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        if self.run_as_postgres {
+            let owner = id(&["-u", "postgres"]).and_then(|uid| Ok((uid, id(&["-g", "postgres"])?)));
+            let (uid, gid) = owner.unwrap_or_else(|e| panic!("cannot find the postgres OS user: {e}"));
+            std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).unwrap_or_else(|e| panic!("cannot chown {}: {e}", dir.display()));
+        }
+        dir
+    }
+
     fn start() -> Result<PgServer, String> {
         let bindir = find_bindir()?;
         let major_version = server_major_version(&bindir)?;

@@ -65,6 +65,13 @@ pub fn actions(node: &NodeEnum, state: &State, pg: PgVersion) -> Vec<Action> {
                 return Vec::new();
             };
             let mut out = vec![act(Op::CreateTable, table.clone())];
+            // `LIKE source` reads the source's definition under ACCESS SHARE.
+            for like in create.table_elts.iter().filter_map(|e| match &e.node {
+                Some(N::TableLikeClause(like)) => like.relation.as_ref().map(ast::relation),
+                _ => None,
+            }) {
+                out.push(act(Op::Read, like));
+            }
             if let Some(parent) = create.inh_relations.first().and_then(range_var).filter(|_| create.partbound.is_some()) {
                 out.push(act(Op::ChangeCatalog, parent));
             }
@@ -95,13 +102,31 @@ pub fn actions(node: &NodeEnum, state: &State, pg: PgVersion) -> Vec<Action> {
             }
             out
         }
-        NodeEnum::CreateTableAsStmt(create) => create
-            .into
-            .as_ref()
-            .and_then(|i| i.rel.as_ref())
-            .map(|r| vec![act(Op::CreateTable, ast::relation(r))])
-            .unwrap_or_default(),
-        NodeEnum::ViewStmt(view) => view.view.as_ref().map(|r| vec![act(Op::CreateView, ast::relation(r))]).unwrap_or_default(),
+        NodeEnum::CreateTableAsStmt(create) => {
+            let Some(table) = create.into.as_ref().and_then(|i| i.rel.as_ref()).map(ast::relation) else {
+                return Vec::new();
+            };
+            // The query runs and reads its tables, unless WITH NO DATA; either way they are locked ACCESS SHARE.
+            let read = if create.into.as_ref().is_some_and(|i| i.skip_data) {
+                Op::Read
+            } else {
+                Op::ReadAll
+            };
+            let sources = query_relations(create.query.as_deref());
+            std::iter::once(act(Op::CreateTable, table))
+                .chain(sources.into_iter().map(|r| act(read, r)))
+                .collect()
+        }
+        NodeEnum::ViewStmt(view) => {
+            let Some(name) = view.view.as_ref().map(ast::relation) else {
+                return Vec::new();
+            };
+            // Parse analysis of the view's query locks every table it names ACCESS SHARE.
+            let sources = query_relations(view.query.as_deref());
+            std::iter::once(act(Op::CreateView, name))
+                .chain(sources.into_iter().map(|r| act(Op::Read, r)))
+                .collect()
+        }
         NodeEnum::IndexStmt(index) => index
             .relation
             .as_ref()
@@ -118,13 +143,23 @@ pub fn actions(node: &NodeEnum, state: &State, pg: PgVersion) -> Vec<Action> {
         NodeEnum::RenameStmt(rename) => {
             let index = rename.rename_type == ObjectType::ObjectIndex as i32;
             match rename.relation.as_ref().map(ast::relation) {
-                Some(r) if index => vec![act(Op::RenameIndex, state.indexes.get(&r).cloned().unwrap_or(r))],
+                // Renaming an index locks the index only (SHARE UPDATE EXCLUSIVE since PostgreSQL 12), not its table.
+                Some(r) if index => vec![act(Op::RenameIndex, r)],
                 Some(r) => vec![act(Op::Rename, r)],
                 None => Vec::new(),
             }
         }
         NodeEnum::DropStmt(drop) => drop_stmt(drop, state),
-        NodeEnum::TruncateStmt(t) => t.relations.iter().filter_map(range_var).map(|r| act(Op::Truncate, r)).collect(),
+        NodeEnum::TruncateStmt(t) => {
+            let named: Vec<QualifiedName> = t.relations.iter().filter_map(range_var).collect();
+            // CASCADE also truncates the tables whose foreign keys point at a truncated table, under the same lock.
+            let cascaded = if t.behavior == pg_query::protobuf::DropBehavior::DropCascade as i32 {
+                referencing(state, &named)
+            } else {
+                Vec::new()
+            };
+            named.into_iter().chain(cascaded).map(|r| act(Op::Truncate, r)).collect()
+        }
         NodeEnum::VacuumStmt(vacuum) => {
             let full = vacuum.options.iter().any(|o| matches!(&o.node, Some(N::DefElem(d)) if d.defname == "full" && !matches!(d.arg.as_deref().and_then(|a| a.node.as_ref()), Some(N::String(s)) if s.sval == "false")));
             let op = if full { Op::VacuumFull } else { Op::Vacuum };
@@ -139,18 +174,20 @@ pub fn actions(node: &NodeEnum, state: &State, pg: PgVersion) -> Vec<Action> {
                 .collect()
         }
         NodeEnum::ClusterStmt(cluster) => cluster.relation.as_ref().map(|r| vec![act(Op::Cluster, ast::relation(r))]).unwrap_or_default(),
-        NodeEnum::RefreshMatViewStmt(refresh) => refresh
-            .relation
-            .as_ref()
-            .map(|r| {
-                vec![act(
-                    Op::RefreshMaterializedView {
-                        concurrently: refresh.concurrent,
-                    },
-                    ast::relation(r),
-                )]
-            })
-            .unwrap_or_default(),
+        NodeEnum::RefreshMatViewStmt(refresh) => {
+            let Some(view) = refresh.relation.as_ref().map(ast::relation) else {
+                return Vec::new();
+            };
+            // The view's query runs again and reads the tables it names (known when the file created the view).
+            let sources = state.view_sources.get(&view).cloned().unwrap_or_default();
+            let refresh = act(
+                Op::RefreshMaterializedView {
+                    concurrently: refresh.concurrent,
+                },
+                view,
+            );
+            std::iter::once(refresh).chain(sources.into_iter().map(|r| act(Op::ReadAll, r))).collect()
+        }
         NodeEnum::ReindexStmt(reindex) => {
             let concurrently = reindex
                 .params
@@ -174,14 +211,40 @@ pub fn actions(node: &NodeEnum, state: &State, pg: PgVersion) -> Vec<Action> {
                 .unwrap_or(LockMode::AccessExclusiveLock);
             lock.relations.iter().filter_map(range_var).map(|r| act(Op::LockTable(mode), r)).collect()
         }
-        NodeEnum::InsertStmt(s) => s.relation.as_ref().map(|r| vec![act(Op::WriteRows, ast::relation(r))]).unwrap_or_default(),
+        NodeEnum::InsertStmt(s) => s.relation.as_ref().map(|r| vec![act(Op::InsertRows, ast::relation(r))]).unwrap_or_default(),
         NodeEnum::UpdateStmt(s) => s.relation.as_ref().map(|r| vec![act(Op::WriteRows, ast::relation(r))]).unwrap_or_default(),
         NodeEnum::DeleteStmt(s) => s.relation.as_ref().map(|r| vec![act(Op::WriteRows, ast::relation(r))]).unwrap_or_default(),
-        NodeEnum::CommentStmt(comment) => comment_target(comment).map(|t| vec![act(Op::Comment, t)]).unwrap_or_default(),
+        NodeEnum::CommentStmt(comment) => comment_target(comment).map(|(op, t)| vec![act(op, t)]).unwrap_or_default(),
         NodeEnum::CreatePolicyStmt(policy) => policy.table.as_ref().map(|r| vec![act(Op::CreateRule, ast::relation(r))]).unwrap_or_default(),
         NodeEnum::RuleStmt(rule) => rule.relation.as_ref().map(|r| vec![act(Op::CreateRule, ast::relation(r))]).unwrap_or_default(),
         _ => Vec::new(),
     }
+}
+
+/// The relations a query names (`FROM`, joins, subqueries), each once, without the names of its CTEs.
+pub fn query_relations(query: Option<&pg_query::protobuf::Node>) -> Vec<QualifiedName> {
+    let Some(query) = query.and_then(|q| q.node.as_ref()) else {
+        return Vec::new();
+    };
+    let nodes = query.nodes();
+    let ctes: Vec<&str> = nodes
+        .iter()
+        .filter_map(|(node, ..)| match node {
+            pg_query::NodeRef::CommonTableExpr(cte) => Some(cte.ctename.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut out: Vec<QualifiedName> = Vec::new();
+    for (node, ..) in &nodes {
+        if let pg_query::NodeRef::RangeVar(r) = node {
+            let name = ast::relation(r);
+            let cte = r.schemaname.is_empty() && ctes.contains(&r.relname.as_str());
+            if !cte && !out.contains(&name) {
+                out.push(name);
+            }
+        }
+    }
+    out
 }
 
 fn range_var(node: &pg_query::protobuf::Node) -> Option<QualifiedName> {
@@ -191,16 +254,21 @@ fn range_var(node: &pg_query::protobuf::Node) -> Option<QualifiedName> {
     }
 }
 
-fn comment_target(comment: &pg_query::protobuf::CommentStmt) -> Option<QualifiedName> {
+/// The table a `COMMENT` locks, and how: SHARE UPDATE EXCLUSIVE for a table or column, only ACCESS SHARE for a
+/// constraint or trigger on it (`get_object_address` locks the table of a constraint or trigger ACCESS SHARE).
+fn comment_target(comment: &pg_query::protobuf::CommentStmt) -> Option<(Op, QualifiedName)> {
     let object = comment.object.as_deref()?;
     let list = match &object.node {
         Some(N::List(list)) => &list.items,
         _ => return None,
     };
+    let without_last = || ast::dotted(&list[..list.len().saturating_sub(1)]);
     if comment.objtype == ObjectType::ObjectTable as i32 {
-        ast::dotted(list)
+        ast::dotted(list).map(|t| (Op::Comment, t))
     } else if comment.objtype == ObjectType::ObjectColumn as i32 {
-        ast::dotted(&list[..list.len().saturating_sub(1)])
+        without_last().map(|t| (Op::Comment, t))
+    } else if comment.objtype == ObjectType::ObjectTabconstraint as i32 || comment.objtype == ObjectType::ObjectTrigger as i32 {
+        without_last().map(|t| (Op::Read, t))
     } else {
         None
     }
@@ -210,12 +278,7 @@ fn alter_table(alter: &AlterTableStmt, state: &State, pg: PgVersion) -> Vec<Acti
     let Some(table) = alter.relation.as_ref().map(ast::relation) else {
         return Vec::new();
     };
-    let index_target = alter.objtype == ObjectType::ObjectIndex as i32;
-    let table = if index_target {
-        state.indexes.get(&table).cloned().unwrap_or(table)
-    } else {
-        table
-    };
+    // `ALTER INDEX` locks the index itself, not its table: the index is the target.
     let mut out = Vec::new();
     for cmd in alter.cmds.iter().filter_map(|c| match &c.node {
         Some(N::AlterTableCmd(cmd)) => Some(cmd.as_ref()),
@@ -246,7 +309,23 @@ fn alter_command(cmd: &AlterTableCmd, table: &QualifiedName, state: &State, pg: 
         })],
         At::AtDropColumn => vec![act(Op::DropColumn)],
         At::AtAddConstraint => match def {
-            Some(N::Constraint(c)) => vec![add_constraint(c, table)],
+            Some(N::Constraint(c)) => {
+                let mut out = vec![add_constraint(c, table)];
+                // PRIMARY KEY USING INDEX makes the key columns NOT NULL, which scans for NULLs where a column is
+                // known to be nullable (as ALTER COLUMN SET NOT NULL does).
+                if constraint_kind(c) == ConstraintKind::PrimaryKey && !c.indexname.is_empty() {
+                    let columns = state.index_columns.get(&table.sibling(c.indexname.clone())).cloned().unwrap_or_default();
+                    let known = state.schema.tables.get(table);
+                    for column in columns {
+                        if known.and_then(|t| t.column(&column)).is_some_and(|col| col.nullable) {
+                            out.push(act(Op::SetNotNull {
+                                proven: proven_not_null(state, table, &column),
+                            }));
+                        }
+                    }
+                }
+                out
+            }
             _ => Vec::new(),
         },
         At::AtValidateConstraint => {
@@ -306,16 +385,10 @@ fn alter_command(cmd: &AlterTableCmd, table: &QualifiedName, state: &State, pg: 
                 referenced: Some(table.clone()),
             }]
         }
-        At::AtAddIdentity => vec![act(Op::AddIdentity)],
+        // SET GENERATED / SET sequence options take ACCESS EXCLUSIVE like ADD IDENTITY (AlterTableGetLockLevel).
+        At::AtAddIdentity | At::AtSetIdentity => vec![act(Op::AddIdentity)],
         At::AtDropIdentity => vec![act(Op::DropIdentity)],
-        At::AtSetStatistics
-        | At::AtSetOptions
-        | At::AtResetOptions
-        | At::AtClusterOn
-        | At::AtDropCluster
-        | At::AtSetRelOptions
-        | At::AtResetRelOptions
-        | At::AtSetIdentity => {
+        At::AtSetStatistics | At::AtSetOptions | At::AtResetOptions | At::AtClusterOn | At::AtDropCluster | At::AtSetRelOptions | At::AtResetRelOptions => {
             vec![act(Op::ChangeSetting)]
         }
         At::AtEnableTrig
@@ -355,6 +428,15 @@ fn add_column(column: &pg_query::protobuf::ColumnDef, table: &QualifiedName) -> 
     }];
     for c in ast::constraints(&column.constraints) {
         match ast::constr_type(c) {
+            // A new column without a default is NULL in every row, so PostgreSQL marks its foreign key valid without
+            // checking (transformFKConstraints: "adding a column with NULL default, we can safely skip validation").
+            ConstrType::ConstrForeign if default == DefaultKind::None && !identity && !generated_stored => {
+                let mut action = add_constraint(c, table);
+                if let Op::AddConstraint { validated, .. } = &mut action.op {
+                    *validated = false;
+                }
+                out.push(action);
+            }
             ConstrType::ConstrForeign | ConstrType::ConstrCheck | ConstrType::ConstrUnique | ConstrType::ConstrPrimary => out.push(add_constraint(c, table)),
             _ => {}
         }
@@ -398,6 +480,24 @@ fn proven_not_null(state: &State, table: &QualifiedName, column: &str) -> bool {
 
 fn drop_stmt(drop: &pg_query::protobuf::DropStmt, state: &State) -> Vec<Action> {
     let kind = ObjectType::try_from(drop.remove_type).unwrap_or(ObjectType::Undefined);
+    if matches!(kind, ObjectType::ObjectTrigger | ObjectType::ObjectRule | ObjectType::ObjectPolicy) {
+        // `DROP TRIGGER name ON table`: the object is `[schema.]table.name`. Removing a trigger (and a rule or a
+        // policy) takes ACCESS EXCLUSIVE on its table (RemoveTriggerById).
+        let op = if kind == ObjectType::ObjectTrigger {
+            Op::DropTrigger
+        } else {
+            Op::ChangeCatalog
+        };
+        return drop
+            .objects
+            .iter()
+            .filter_map(|o| match &o.node {
+                Some(N::List(list)) => ast::dotted(&list.items[..list.items.len().saturating_sub(1)]),
+                _ => None,
+            })
+            .map(|table| Action { op, table, referenced: None })
+            .collect();
+    }
     let objects: Vec<QualifiedName> = drop
         .objects
         .iter()
@@ -408,6 +508,18 @@ fn drop_stmt(drop: &pg_query::protobuf::DropStmt, state: &State) -> Vec<Action> 
         })
         .collect();
     let mut out = Vec::new();
+    if drop.behavior == pg_query::protobuf::DropBehavior::DropCascade as i32 && kind == ObjectType::ObjectTable {
+        // CASCADE drops the foreign keys that point at a dropped table, which locks their tables ACCESS EXCLUSIVE.
+        for table in referencing(state, &objects) {
+            out.push(Action {
+                op: Op::DropConstraint {
+                    kind: ConstraintKind::ForeignKey,
+                },
+                table,
+                referenced: None,
+            });
+        }
+    }
     for name in objects {
         match kind {
             ObjectType::ObjectTable | ObjectType::ObjectForeignTable => {
@@ -443,6 +555,21 @@ fn drop_stmt(drop: &pg_query::protobuf::DropStmt, state: &State) -> Vec<Action> 
                 referenced: None,
             }),
             _ => {}
+        }
+    }
+    out
+}
+
+/// The known tables, other than `tables`, with a foreign key to one of `tables`.
+fn referencing(state: &State, tables: &[QualifiedName]) -> Vec<QualifiedName> {
+    let mut out: Vec<QualifiedName> = Vec::new();
+    for ((table, _), _) in state
+        .constraints
+        .iter()
+        .filter(|((t, _), c)| !tables.contains(t) && c.references.as_ref().is_some_and(|r| tables.contains(r)))
+    {
+        if !out.contains(table) {
+            out.push(table.clone());
         }
     }
     out

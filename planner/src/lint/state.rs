@@ -33,6 +33,8 @@ pub struct State {
     pub constraints: BTreeMap<(QualifiedName, String), KnownConstraint>,
     /// Index -> its table.
     pub indexes: BTreeMap<QualifiedName, QualifiedName>,
+    /// View or materialized view created by the file -> the relations its query names.
+    pub view_sources: BTreeMap<QualifiedName, Vec<QualifiedName>>,
     /// Index created by the file -> its leading plain-column keys (`ADD ... USING INDEX`
     /// takes its columns from it).
     pub index_columns: BTreeMap<QualifiedName, Vec<String>>,

@@ -5,7 +5,7 @@ use pg_query::protobuf::{node::Node as N, AlterTableType as At, ConstrType, Cons
 use pg_query::NodeEnum;
 
 use super::ast;
-use super::classify::constraint_kind;
+use super::classify::{constraint_kind, query_relations};
 use super::state::{KnownConstraint, State};
 use crate::locks::ConstraintKind;
 use crate::model::{QualifiedName, Table};
@@ -28,12 +28,16 @@ pub fn apply(node: &NodeEnum, state: &mut State) {
         NodeEnum::CreateStmt(create) => create_table(create, state),
         NodeEnum::CreateTableAsStmt(create) => {
             if let Some(r) = create.into.as_ref().and_then(|i| i.rel.as_ref()) {
-                state.created.insert(ast::relation(r));
+                let name = ast::relation(r);
+                state.view_sources.insert(name.clone(), query_relations(create.query.as_deref()));
+                state.created.insert(name);
             }
         }
         NodeEnum::ViewStmt(view) => {
             if let Some(r) = view.view.as_ref() {
-                state.created.insert(ast::relation(r));
+                let name = ast::relation(r);
+                state.view_sources.insert(name.clone(), query_relations(view.query.as_deref()));
+                state.created.insert(name);
             }
         }
         NodeEnum::IndexStmt(index) => {
@@ -151,6 +155,11 @@ fn remember_constraint(state: &mut State, table: &QualifiedName, c: &Constraint,
         not_null_of,
         added_in_transaction: in_transaction && state.in_transaction,
     };
+    // A primary key or unique constraint makes an index of the same name on the table.
+    if matches!(kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion) {
+        let index = if c.indexname.is_empty() { name.clone() } else { c.indexname.clone() };
+        state.indexes.insert(table.sibling(index), table.clone());
+    }
     state.constraints.insert((table.clone(), name), known);
 }
 

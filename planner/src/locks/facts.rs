@@ -58,6 +58,11 @@ pub enum Op {
     // Operations the linter meets in migrations, beyond what the planner emits.
     /// `SELECT` (and the reads of other statements).
     Read,
+    /// A query that reads every row of a table it names: `CREATE TABLE ... AS`,
+    /// `CREATE MATERIALIZED VIEW`, the query of `REFRESH MATERIALIZED VIEW`.
+    ReadAll,
+    /// `INSERT` of rows: the target is written, not read.
+    InsertRows,
     /// `INSERT`, `UPDATE`, `DELETE` of rows in one statement.
     WriteRows,
     Truncate,
@@ -214,6 +219,8 @@ pub fn facts(op: Op, pg: PgVersion) -> Vec<Fact> {
         Op::Comment => vec![target(ShareUpdateExclusiveLock, Instant)],
         Op::UpdateRows => vec![target(RowExclusiveLock, Batched)],
         Op::Read => vec![target(AccessShareLock, Instant)],
+        Op::ReadAll => vec![target(AccessShareLock, Scan)],
+        Op::InsertRows => vec![target(RowExclusiveLock, Instant)],
         Op::WriteRows => vec![target(RowExclusiveLock, Scan)],
         Op::Truncate => vec![target(AccessExclusiveLock, Instant)],
         // VACUUM FULL and CLUSTER write a new copy of the table under ACCESS EXCLUSIVE.
