@@ -226,6 +226,7 @@ pub fn lint_file(path: &str, text: &str, diesel_metadata: Option<&str>, options:
             summaries.push(Summary {
                 index,
                 node,
+                sql,
                 span: statement.span.clone(),
                 actions: acts,
                 in_transaction,

@@ -81,11 +81,15 @@ impl StatementContext<'_> {
     /// The span of the first occurrence of `needle` (case-insensitive) in the
     /// statement, or the whole statement: a finding points at the words that matter.
     pub fn span_of(&self, needle: &str) -> Range<usize> {
-        let lower = self.sql.to_ascii_lowercase();
-        match lower.find(&needle.to_ascii_lowercase()) {
-            Some(at) => self.span.start + at..self.span.start + at + needle.len(),
-            None => self.span.clone(),
-        }
+        span_of(self.sql, &self.span, needle)
+    }
+}
+
+fn span_of(sql: &str, span: &Range<usize>, needle: &str) -> Range<usize> {
+    let lower = sql.to_ascii_lowercase();
+    match lower.find(&needle.to_ascii_lowercase()) {
+        Some(at) => span.start + at..span.start + at + needle.len(),
+        None => span.clone(),
     }
 }
 
@@ -93,11 +97,20 @@ impl StatementContext<'_> {
 pub struct Summary<'a> {
     pub index: usize,
     pub node: &'a NodeEnum,
+    /// The statement's text, as written.
+    pub sql: &'a str,
     pub span: Range<usize>,
     pub actions: Vec<Action>,
     pub in_transaction: bool,
     /// Relations that existed before the file.
     pub existing: Vec<crate::model::QualifiedName>,
+}
+
+impl Summary<'_> {
+    /// As `StatementContext::span_of`.
+    pub fn span_of(&self, needle: &str) -> Range<usize> {
+        span_of(self.sql, &self.span, needle)
+    }
 }
 
 /// What a rule reports; the engine adds the rule's code, name and severity.
