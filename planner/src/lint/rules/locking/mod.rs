@@ -1,6 +1,8 @@
 //! Rules about locks and their duration: index builds, constraints, NOT NULL, column
 //! additions and type changes that scan or rewrite an existing table.
 
+mod add_foreign_key_validated;
+mod added_constraints;
 mod concurrently_in_transaction;
 mod create_index_non_concurrently;
 mod drop_index_non_concurrently;
@@ -15,4 +17,5 @@ pub static RULES: &[&dyn Rule] = &[
     &drop_index_non_concurrently::DropIndexNonConcurrently,
     &reindex_non_concurrently::ReindexNonConcurrently,
     &concurrently_in_transaction::ConcurrentlyInTransaction,
+    &add_foreign_key_validated::AddForeignKeyValidated,
 ];
