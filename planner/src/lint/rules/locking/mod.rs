@@ -1,6 +1,7 @@
 //! Rules about locks and their duration: index builds, constraints, NOT NULL, column
 //! additions and type changes that scan or rewrite an existing table.
 
+mod add_check_validated;
 mod add_foreign_key_validated;
 mod added_constraints;
 mod concurrently_in_transaction;
@@ -18,4 +19,5 @@ pub static RULES: &[&dyn Rule] = &[
     &reindex_non_concurrently::ReindexNonConcurrently,
     &concurrently_in_transaction::ConcurrentlyInTransaction,
     &add_foreign_key_validated::AddForeignKeyValidated,
+    &add_check_validated::AddCheckValidated,
 ];
