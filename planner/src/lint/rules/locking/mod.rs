@@ -9,6 +9,7 @@ mod create_index_non_concurrently;
 mod drop_index_non_concurrently;
 mod impact;
 mod reindex_non_concurrently;
+mod validate_in_same_transaction;
 
 use crate::lint::rule::Rule;
 
@@ -20,4 +21,5 @@ pub static RULES: &[&dyn Rule] = &[
     &concurrently_in_transaction::ConcurrentlyInTransaction,
     &add_foreign_key_validated::AddForeignKeyValidated,
     &add_check_validated::AddCheckValidated,
+    &validate_in_same_transaction::ValidateInSameTransaction,
 ];
