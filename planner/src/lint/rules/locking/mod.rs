@@ -3,6 +3,7 @@
 
 mod add_check_validated;
 mod add_foreign_key_validated;
+mod add_unique_constraint_builds_index;
 mod added_constraints;
 mod concurrently_in_transaction;
 mod create_index_non_concurrently;
@@ -22,4 +23,5 @@ pub static RULES: &[&dyn Rule] = &[
     &add_foreign_key_validated::AddForeignKeyValidated,
     &add_check_validated::AddCheckValidated,
     &validate_in_same_transaction::ValidateInSameTransaction,
+    &add_unique_constraint_builds_index::AddUniqueConstraintBuildsIndex,
 ];
