@@ -9,6 +9,7 @@ mod concurrently_in_transaction;
 mod create_index_non_concurrently;
 mod drop_index_non_concurrently;
 mod impact;
+mod primary_key_nullable_columns;
 mod reindex_non_concurrently;
 mod validate_in_same_transaction;
 
@@ -24,4 +25,5 @@ pub static RULES: &[&dyn Rule] = &[
     &add_check_validated::AddCheckValidated,
     &validate_in_same_transaction::ValidateInSameTransaction,
     &add_unique_constraint_builds_index::AddUniqueConstraintBuildsIndex,
+    &primary_key_nullable_columns::PrimaryKeyNullableColumns,
 ];
