@@ -2,6 +2,7 @@
 //! additions and type changes that scan or rewrite an existing table.
 
 mod add_check_validated;
+mod add_exclusion_constraint;
 mod add_foreign_key_validated;
 mod add_unique_constraint_builds_index;
 mod added_constraints;
@@ -26,4 +27,5 @@ pub static RULES: &[&dyn Rule] = &[
     &validate_in_same_transaction::ValidateInSameTransaction,
     &add_unique_constraint_builds_index::AddUniqueConstraintBuildsIndex,
     &primary_key_nullable_columns::PrimaryKeyNullableColumns,
+    &add_exclusion_constraint::AddExclusionConstraint,
 ];
