@@ -9,6 +9,7 @@ mod added_constraints;
 mod concurrently_in_transaction;
 mod create_index_non_concurrently;
 mod drop_index_non_concurrently;
+mod foreign_key_without_index;
 mod impact;
 mod primary_key_nullable_columns;
 mod reindex_non_concurrently;
@@ -28,4 +29,5 @@ pub static RULES: &[&dyn Rule] = &[
     &add_unique_constraint_builds_index::AddUniqueConstraintBuildsIndex,
     &primary_key_nullable_columns::PrimaryKeyNullableColumns,
     &add_exclusion_constraint::AddExclusionConstraint,
+    &foreign_key_without_index::ForeignKeyWithoutIndex,
 ];
