@@ -444,7 +444,8 @@ fn add_column(column: &pg_query::protobuf::ColumnDef, table: &QualifiedName) -> 
     out
 }
 
-fn add_constraint(c: &Constraint, table: &QualifiedName) -> Action {
+/// The action of adding constraint `c` to `table` (table or column form).
+pub fn add_constraint(c: &Constraint, table: &QualifiedName) -> Action {
     let kind = constraint_kind(c);
     let referenced = (kind == ConstraintKind::ForeignKey).then(|| c.pktable.as_ref().map(ast::relation)).flatten();
     let op = Op::AddConstraint {
@@ -471,7 +472,7 @@ pub fn constraint_kind(c: &Constraint) -> ConstraintKind {
 }
 
 /// A validated `CHECK (col IS NOT NULL)` lets PostgreSQL 12+ skip SET NOT NULL's scan.
-fn proven_not_null(state: &State, table: &QualifiedName, column: &str) -> bool {
+pub fn proven_not_null(state: &State, table: &QualifiedName, column: &str) -> bool {
     state
         .constraints
         .iter()

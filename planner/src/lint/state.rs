@@ -38,6 +38,10 @@ pub struct State {
     /// Index created by the file -> its leading plain-column keys (`ADD ... USING INDEX`
     /// takes its columns from it).
     pub index_columns: BTreeMap<QualifiedName, Vec<String>>,
+    /// `SET NOT NULL` (true) and `DROP NOT NULL` (false) run by the file, per column:
+    /// columns of tables from before the file are not in `schema` (their type is
+    /// unknown), but what the file did to them is known.
+    pub not_null_set: BTreeMap<(QualifiedName, String), bool>,
     /// Inside a transaction block (the tool's or an explicit `BEGIN`).
     pub in_transaction: bool,
     /// The transaction was opened by the file itself with `BEGIN`.
@@ -57,6 +61,16 @@ pub struct State {
 impl State {
     pub fn is_new(&self, relation: &QualifiedName) -> bool {
         self.created.contains(relation)
+    }
+
+    /// Whether `column` is NOT NULL as far as the file says: declared so when the file
+    /// created or added it, or set (or dropped) by the file; `None` for a column from
+    /// before the file that the file did not touch.
+    pub fn not_null(&self, table: &QualifiedName, column: &str) -> Option<bool> {
+        if let Some(&set) = self.not_null_set.get(&(table.clone(), column.to_string())) {
+            return Some(set);
+        }
+        self.schema.tables.get(table).and_then(|t| t.column(column)).map(|c| !c.nullable)
     }
 
     /// The strongest lock held on `relation` since the transaction began.

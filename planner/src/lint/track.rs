@@ -105,21 +105,28 @@ fn alter_command(cmd: &pg_query::protobuf::AlterTableCmd, table: &QualifiedName,
         (At::AtAddColumn, Some(N::ColumnDef(def))) => {
             if let Some(column) = ast::column(def) {
                 known.columns.retain(|c| c.name != column.name);
+                state.not_null_set.remove(&(table.clone(), column.name.clone()));
                 known.columns.push(column);
             }
             for c in ast::constraints(&def.constraints) {
                 remember_constraint(state, table, c, Some(&def.colname), true);
             }
         }
-        (At::AtDropColumn, _) => known.columns.retain(|c| c.name != cmd.name),
+        (At::AtDropColumn, _) => {
+            known.columns.retain(|c| c.name != cmd.name);
+            state.not_null_set.remove(&(table.clone(), cmd.name.clone()));
+        }
         (At::AtAlterColumnType, Some(N::ColumnDef(def))) => {
             let ty = def.type_name.as_ref().and_then(|t| crate::sql::type_from_ast(t).ok());
             if let (Some(column), Some(ty)) = (known.columns.iter_mut().find(|c| c.name == cmd.name), ty) {
                 column.ty = ty;
             }
         }
-        (At::AtSetNotNull, _) => known.columns.iter_mut().filter(|c| c.name == cmd.name).for_each(|c| c.nullable = false),
-        (At::AtDropNotNull, _) => known.columns.iter_mut().filter(|c| c.name == cmd.name).for_each(|c| c.nullable = true),
+        (At::AtSetNotNull | At::AtDropNotNull, _) => {
+            let not_null = subtype == At::AtSetNotNull;
+            known.columns.iter_mut().filter(|c| c.name == cmd.name).for_each(|c| c.nullable = !not_null);
+            state.not_null_set.insert((table.clone(), cmd.name.clone()), not_null);
+        }
         (At::AtAddConstraint, Some(N::Constraint(c))) => remember_constraint(state, table, c, None, true),
         (At::AtValidateConstraint, _) => {
             if let Some(known) = state.constraints.get_mut(&(table.clone(), cmd.name.clone())) {
@@ -204,7 +211,43 @@ fn rename_stmt(rename: &pg_query::protobuf::RenameStmt, state: &mut State) {
             {
                 column.name = rename.newname.clone();
             }
+            if let Some(set) = state.not_null_set.remove(&(from.clone(), rename.subname.clone())) {
+                state.not_null_set.insert((from, rename.newname.clone()), set);
+            }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state_after(sql: &str) -> State {
+        let mut state = State::default();
+        for raw in pg_query::parse(sql, 0).expect("parses").protobuf.stmts {
+            apply(&raw.stmt.and_then(|s| s.node).expect("a statement"), &mut state);
+        }
+        state
+    }
+
+    #[test]
+    fn nullability_of_columns_from_before_the_file_is_known_once_the_file_sets_it() {
+        let users = QualifiedName::new("public", "users");
+        let state =
+            state_after("ALTER TABLE users ALTER COLUMN id SET NOT NULL, ALTER COLUMN a SET NOT NULL;\nALTER TABLE users ALTER COLUMN a DROP NOT NULL;");
+        assert_eq!(state.not_null(&users, "id"), Some(true));
+        assert_eq!(state.not_null(&users, "a"), Some(false));
+        assert_eq!(state.not_null(&users, "b"), None);
+        let state = state_after("ALTER TABLE users ALTER COLUMN id SET NOT NULL;\nALTER TABLE users RENAME COLUMN id TO key;");
+        assert_eq!((state.not_null(&users, "id"), state.not_null(&users, "key")), (None, Some(true)));
+    }
+
+    #[test]
+    fn nullability_of_columns_the_file_declares() {
+        let t = QualifiedName::new("public", "t");
+        let state = state_after("CREATE TABLE t (a int NOT NULL, b int, c int PRIMARY KEY);\nALTER TABLE t ADD COLUMN d int NOT NULL DEFAULT 0;");
+        let nullability: Vec<_> = ["a", "b", "c", "d"].iter().map(|c| state.not_null(&t, c)).collect();
+        assert_eq!(nullability, [Some(true), Some(false), Some(true), Some(true)]);
     }
 }

@@ -22,3 +22,15 @@ pub fn blocks(lock: &RelationLock) -> String {
 pub fn blocks_on(mode: LockMode, cost: Cost, relation: &str) -> String {
     format!("blocks {} to {relation} {} ({mode})", mode.blocks(), until(cost))
 }
+
+/// The same for several relations, joined when they are locked alike (a foreign key's
+/// two tables): `blocks writes to public.orders and public.users until ...`.
+pub fn blocks_all(locks: &[RelationLock]) -> String {
+    match locks {
+        [first, rest @ ..] if rest.iter().all(|l| l.mode == first.mode && l.cost == first.cost) => {
+            let relations: Vec<String> = locks.iter().map(|l| l.relation.to_string()).collect();
+            blocks_on(first.mode, first.cost, &relations.join(" and "))
+        }
+        _ => locks.iter().map(blocks).collect::<Vec<_>>().join(", and "),
+    }
+}

@@ -1,16 +1,24 @@
 //! Rules about locks and their duration: index builds, constraints, NOT NULL, column
 //! additions and type changes that scan or rewrite an existing table.
 
+mod add_check_validated;
 mod add_column_not_null_without_default;
 mod add_column_rewrite;
+mod add_exclusion_constraint;
+mod add_foreign_key_validated;
+mod add_unique_constraint_builds_index;
+mod added_constraints;
 mod alter_column_type_rewrite;
 mod commands;
 mod concurrently_in_transaction;
 mod create_index_non_concurrently;
 mod drop_index_non_concurrently;
+mod foreign_key_without_index;
 mod impact;
+mod primary_key_nullable_columns;
 mod reindex_non_concurrently;
 mod set_not_null_scan;
+mod validate_in_same_transaction;
 
 use crate::lint::rule::Rule;
 
@@ -24,4 +32,11 @@ pub static RULES: &[&dyn Rule] = &[
     &add_column_not_null_without_default::AddColumnNotNullWithoutDefault,
     &add_column_rewrite::AddColumnRewrite,
     &alter_column_type_rewrite::AlterColumnTypeRewrite,
+    &add_foreign_key_validated::AddForeignKeyValidated,
+    &add_check_validated::AddCheckValidated,
+    &validate_in_same_transaction::ValidateInSameTransaction,
+    &add_unique_constraint_builds_index::AddUniqueConstraintBuildsIndex,
+    &primary_key_nullable_columns::PrimaryKeyNullableColumns,
+    &add_exclusion_constraint::AddExclusionConstraint,
+    &foreign_key_without_index::ForeignKeyWithoutIndex,
 ];

@@ -1,0 +1,94 @@
+//! BW110 `add-foreign-key-validated`: `ALTER TABLE ... ADD FOREIGN KEY` (or `ADD COLUMN
+//! ... REFERENCES`) on an existing table without `NOT VALID`.
+
+use super::added_constraints::{added_to_existing, keyword_span};
+use super::impact;
+use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
+use crate::locks::{facts, ConstraintKind, Op};
+
+pub struct AddForeignKeyValidated;
+
+static META: RuleMeta = RuleMeta {
+    code: "BW110",
+    name: "add-foreign-key-validated",
+    severity: Severity::Error,
+    default_enabled: true,
+    summary: "a foreign key added to an existing table without NOT VALID",
+    why: "ADD FOREIGN KEY takes a SHARE ROW EXCLUSIVE lock on the table and on the table it references, and holds both while it checks every existing row: INSERT, UPDATE and DELETE on both tables wait for the whole scan, minutes on a big table. With NOT VALID the constraint is added at once (it is enforced for new rows from then on); VALIDATE CONSTRAINT, in a later transaction, checks the old rows under SHARE UPDATE EXCLUSIVE, which lets reads and writes go on.",
+    alternative: "ALTER TABLE orders ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\n-- commit, then in a separate transaction:\nALTER TABLE orders VALIDATE CONSTRAINT orders_user_id_fkey;",
+};
+
+impl Rule for AddForeignKeyValidated {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &StatementContext<'_>, out: &mut Vec<Finding>) {
+        for added in added_to_existing(cx) {
+            let Op::AddConstraint {
+                kind: ConstraintKind::ForeignKey,
+                validated: true,
+                ..
+            } = added.action.op
+            else {
+                continue;
+            };
+            let name = added.name();
+            let (span, first) = match added.column {
+                // A column constraint cannot be NOT VALID: the column comes first.
+                Some(column) => (keyword_span(cx, "references"), format!("add the column {column} alone, then ")),
+                None => (keyword_span(cx, "foreign key"), String::new()),
+            };
+            let validate = facts(
+                Op::ValidateConstraint {
+                    kind: ConstraintKind::ForeignKey,
+                },
+                cx.pg,
+            )[0]
+            .mode;
+            out.push(Finding::new(
+                span,
+                format!(
+                    "{}, to check every row of {} for the foreign key {name}",
+                    impact::blocks_all(&added.locks(cx)),
+                    added.table()
+                ),
+                format!(
+                    "{first}add the foreign key with NOT VALID (instant), commit, and run `ALTER TABLE {} VALIDATE CONSTRAINT {name}` in a separate transaction: it checks the rows under {validate}, which blocks only {}; `bellows plan --sql FILE` prints the phased plan",
+                    added.table(),
+                    validate.blocks()
+                ),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::testing::{assert_clean, assert_fires, render};
+
+    #[test]
+    fn fires_on_an_existing_table() {
+        insta::assert_snapshot!(render(
+            "ALTER TABLE orders ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id);"
+        ));
+        assert_fires("BW110", "ALTER TABLE billing.\"Invoices\" ADD FOREIGN KEY (org_id) REFERENCES orgs;");
+        assert_fires("BW110", "ALTER TABLE orders ADD COLUMN user_id bigint REFERENCES users (id);");
+        // The referenced table is new, the scanned one is not.
+        assert_fires(
+            "BW110",
+            "CREATE TABLE users (id bigint PRIMARY KEY);\nALTER TABLE orders ADD FOREIGN KEY (user_id) REFERENCES users;",
+        );
+    }
+
+    #[test]
+    fn quiet_when_not_valid_or_on_a_new_table() {
+        assert_clean(
+            "BW110",
+            "ALTER TABLE orders ADD CONSTRAINT f FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;",
+        );
+        assert_clean("BW110", "CREATE TABLE t (a int);\nALTER TABLE t ADD FOREIGN KEY (a) REFERENCES users (id);");
+        assert_clean("BW110", "CREATE TABLE t (a int REFERENCES users (id));");
+        assert_clean("BW110", "ALTER TABLE orders ADD CONSTRAINT c CHECK (a > 0);");
+    }
+}

@@ -1,0 +1,119 @@
+//! The constraints an `ALTER TABLE` adds, in both forms (`ADD [CONSTRAINT] ...` and a
+//! column constraint of `ADD COLUMN`), each with the action the classifier makes of it
+//! and its locks from the lock-facts table.
+
+use pg_query::protobuf::{node::Node as N, AlterTableType as At, ConstrType, Constraint};
+use pg_query::NodeEnum;
+
+use crate::lint::classify::{add_constraint, Action};
+use crate::lint::rule::StatementContext;
+use crate::lint::{ast, track};
+use crate::locks::{relation_locks, ConstraintKind, Op, RelationLock};
+use crate::model::QualifiedName;
+
+pub struct Added<'a> {
+    pub constraint: &'a Constraint,
+    /// The column of a column constraint (`ADD COLUMN org_id bigint REFERENCES orgs`).
+    pub column: Option<&'a str>,
+    pub action: Action,
+}
+
+impl Added<'_> {
+    pub fn kind(&self) -> ConstraintKind {
+        match self.action.op {
+            Op::AddConstraint { kind, .. } => kind,
+            _ => unreachable!("invariant: add_constraint makes an AddConstraint action"),
+        }
+    }
+
+    pub fn table(&self) -> &QualifiedName {
+        &self.action.table
+    }
+
+    /// Its name, or the one PostgreSQL gives it.
+    pub fn name(&self) -> String {
+        if self.constraint.conname.is_empty() {
+            track::default_name(&self.action.table, self.constraint, self.column)
+        } else {
+            self.constraint.conname.clone()
+        }
+    }
+
+    /// The key columns (a foreign key's referencing columns).
+    pub fn columns(&self) -> Vec<String> {
+        match self.column {
+            Some(column) => vec![column.to_string()],
+            None if !self.constraint.fk_attrs.is_empty() => ast::names(&self.constraint.fk_attrs),
+            None => ast::names(&self.constraint.keys),
+        }
+    }
+
+    /// The existing index it takes over (`USING INDEX`), in the table's schema.
+    pub fn using_index(&self) -> Option<QualifiedName> {
+        (!self.constraint.indexname.is_empty()).then(|| self.action.table.sibling(self.constraint.indexname.clone()))
+    }
+
+    /// Its locks on relations from before the file (the lock-facts table, for `cx.pg`).
+    pub fn locks(&self, cx: &StatementContext<'_>) -> Vec<RelationLock> {
+        let mut locks = relation_locks(self.action.op, cx.pg, &self.action.table, self.action.referenced.as_ref());
+        locks.retain(|l| cx.existing(&l.relation));
+        locks.dedup_by(|a, b| a.relation == b.relation);
+        locks
+    }
+}
+
+/// The constraints the statement adds to a table that existed before the file.
+pub fn added_to_existing<'a>(cx: &StatementContext<'a>) -> Vec<Added<'a>> {
+    let NodeEnum::AlterTableStmt(alter) = cx.node else { return Vec::new() };
+    let Some(table) = alter.relation.as_ref().map(ast::relation) else {
+        return Vec::new();
+    };
+    if !cx.existing(&table) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for cmd in alter.cmds.iter().filter_map(|c| match &c.node {
+        Some(N::AlterTableCmd(cmd)) => Some(cmd.as_ref()),
+        _ => None,
+    }) {
+        match cmd.def.as_deref().and_then(|d| d.node.as_ref()) {
+            Some(N::Constraint(c)) if cmd.subtype == At::AtAddConstraint as i32 => out.push(Added {
+                constraint: c,
+                column: None,
+                action: add_constraint(c, &table),
+            }),
+            Some(N::ColumnDef(def)) if cmd.subtype == At::AtAddColumn as i32 => {
+                // The others (NOT NULL, DEFAULT, identity, generated) are column properties.
+                let constraints = ast::constraints(&def.constraints).filter(|c| {
+                    matches!(
+                        ast::constr_type(c),
+                        ConstrType::ConstrForeign | ConstrType::ConstrCheck | ConstrType::ConstrUnique | ConstrType::ConstrPrimary
+                    )
+                });
+                out.extend(constraints.map(|c| Added {
+                    constraint: c,
+                    column: Some(def.colname.as_str()),
+                    action: add_constraint(c, &table),
+                }));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The span of the first whole-word `keyword` in the statement (`CHECK`, not the `check`
+/// of `users_age_check`), or the whole statement.
+pub fn keyword_span(cx: &StatementContext<'_>, keyword: &str) -> std::ops::Range<usize> {
+    let lower = cx.sql.to_ascii_lowercase();
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '"';
+    let found = lower.match_indices(&keyword.to_ascii_lowercase()).map(|(at, _)| at).find(|&at| {
+        let before = lower[..at].chars().next_back().is_none_or(|c| !is_word(c));
+        let after = lower[at + keyword.len()..].chars().next().is_none_or(|c| !is_word(c));
+        before && after
+    });
+    match found {
+        Some(at) => cx.span.start + at..cx.span.start + at + keyword.len(),
+        None => cx.span.clone(),
+    }
+}
