@@ -160,6 +160,9 @@ fn applying_the_diff_gives_the_desired_schema() {
     let mut checked = 0;
     for entry in std::fs::read_dir(dir).expect("examples") {
         let path = entry.expect("entry").path();
+        if !path.join("after.toml").exists() {
+            continue; // examples/migrations holds SQL for the linter
+        }
         let load = |name: &str| load_schema(name, &std::fs::read_to_string(path.join(name)).expect("readable")).expect("loads");
         let (before, after) = (load("before.toml"), load("after.toml"));
         let Ok(changes) = diff(&before, &after) else { continue };
