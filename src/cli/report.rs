@@ -39,8 +39,17 @@ pub fn render_frames(source: &str, frames: &[Frame<'_>], color: bool) -> String 
     let mut files = SimpleFiles::new();
     let mut buffer = if color { termcolor::Buffer::ansi() } else { termcolor::Buffer::no_color() };
     let config = term::Config::default();
+    // One file per path: adding a file indexes its lines, which must not happen per frame.
+    let mut ids: Vec<(&str, usize)> = Vec::new();
     for frame in frames {
-        let file = files.add(frame.path, source);
+        let file = match ids.iter().find(|(path, _)| *path == frame.path) {
+            Some(&(_, id)) => id,
+            None => {
+                let id = files.add(frame.path, source);
+                ids.push((frame.path, id));
+                id
+            }
+        };
         let span = clamp(source, frame.span.clone());
         let mut diagnostic = Diagnostic::new(frame.severity)
             .with_message(&frame.message)

@@ -146,9 +146,13 @@ pub fn lint_file(path: &str, text: &str, diesel_metadata: Option<&str>, options:
     let mut raw: Vec<(&'static RuleMeta, Finding, Option<usize>)> = Vec::new();
     let mut statements = Vec::new();
     let mut statement_spans: Vec<Range<usize>> = Vec::new();
-    // Parsing is most of the work and needs no state: all units at once, on all cores.
-    let parsed_units: Vec<Vec<parse::Parsed>> = units.par_iter().map(|u| parse_statements(text, u.range.clone())).collect();
-    for (unit, parsed) in units.iter().zip(parsed_units) {
+    // Parsing is most of the work and needs no state: units are parsed on all cores, a
+    // window at a time so that the syntax trees of a long file are not all in memory.
+    let parsed_units = units.chunks(64).flat_map(|window| {
+        let parsed: Vec<Vec<parse::Parsed>> = window.par_iter().map(|u| parse_statements(text, u.range.clone())).collect();
+        window.iter().zip(parsed)
+    });
+    for (unit, parsed) in parsed_units {
         let mut state = State::default();
         if unit.wrapping == Wrapping::Transaction {
             state.begin(false);
@@ -240,7 +244,11 @@ pub fn lint_file(path: &str, text: &str, diesel_metadata: Option<&str>, options:
         for rule in &enabled {
             rule.check_unit(&summaries, &mut findings);
             raw.extend(findings.drain(..).map(|f| {
-                let index = statement_spans.iter().position(|s| s.contains(&f.span.start));
+                // Spans are in file order: a binary search, not a scan per finding.
+                let index = statement_spans
+                    .partition_point(|s| s.start <= f.span.start)
+                    .checked_sub(1)
+                    .filter(|&i| statement_spans[i].contains(&f.span.start));
                 (rule.meta(), f, index)
             }));
         }
