@@ -3,29 +3,16 @@
 //! (PL/pgSQL bodies are checked by running the plans on a real server, in
 //! `tests/examples_apply.rs`: pg_query's own `parse_plpgsql` is broken in 18.1.)
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 
 use planner::render::{render_json, render_sql, render_text};
-use planner::{load_schema, make_plan, Plan, PlanOptions, Schema};
-
-fn examples() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))
-        .expect("examples/ exists")
-        .map(|e| e.expect("readable entry").path())
-        .filter(|p| p.join("after.toml").exists())
-        .collect();
-    dirs.sort();
-    dirs
-}
-
-fn load(path: &Path) -> Schema {
-    let text = std::fs::read_to_string(path).expect("readable example");
-    load_schema(&path.display().to_string(), &text).unwrap_or_else(|e| panic!("{} does not load:\n{e}", path.display()))
-}
+use planner::{make_plan, Plan, PlanOptions, Schema};
+use support::examples::{before_and_after, scenarios as examples};
 
 fn plan_of(dir: &Path) -> (Schema, Result<Plan, planner::PlanError>) {
-    let before = load(&dir.join("before.toml"));
-    let after = load(&dir.join("after.toml"));
+    let (before, after) = before_and_after(dir);
     let plan = make_plan(&before, &after, PlanOptions::default());
     (after, plan)
 }

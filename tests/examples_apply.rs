@@ -7,11 +7,9 @@
 
 mod support;
 
-use std::path::Path;
-
 use planner::model::{Schema, Table, TypeBase};
 use planner::render::render_sql;
-use planner::{load_schema, make_plan, PlanOptions};
+use planner::{make_plan, PlanOptions};
 use sqlx::{Connection, PgConnection};
 
 /// A literal for row `i` of a column of this type, or `None` when the example's type
@@ -90,17 +88,9 @@ async fn count(connection: &mut PgConnection, table: &Table) -> i64 {
 
 #[test]
 fn every_example_plan_runs_on_postgresql_without_losing_rows() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut dirs: Vec<_> = std::fs::read_dir(&root)
-        .expect("examples")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.join("after.toml").exists())
-        .collect();
-    dirs.sort();
     let mut applied = 0;
-    for dir in dirs {
-        let load = |name: &str| load_schema(name, &std::fs::read_to_string(dir.join(name)).expect("readable")).expect("loads");
-        let (before, after) = (load("before.toml"), load("after.toml"));
+    for dir in support::examples::scenarios() {
+        let (before, after) = support::examples::before_and_after(&dir);
         let Ok(plan) = make_plan(&before, &after, PlanOptions::default()) else {
             continue;
         };

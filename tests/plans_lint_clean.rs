@@ -2,26 +2,18 @@
 //! examples lints with no error-severity finding, each step run the way the plan says
 //! (in its own transaction, or outside one).
 
-use std::path::Path;
+mod support;
 
 use planner::lint::{lint_file, LintOptions, Severity};
 use planner::render::render_sql;
-use planner::{load_schema, make_plan, PlanOptions};
+use planner::{make_plan, PlanOptions};
 
 #[test]
 fn every_example_plan_lints_clean() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut dirs: Vec<_> = std::fs::read_dir(&root)
-        .expect("examples")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.join("after.toml").exists())
-        .collect();
-    dirs.sort();
     let mut failures = Vec::new();
     let mut linted = 0;
-    for dir in dirs {
-        let load = |name: &str| load_schema(name, &std::fs::read_to_string(dir.join(name)).expect("readable")).expect("loads");
-        let (before, after) = (load("before.toml"), load("after.toml"));
+    for dir in support::examples::scenarios() {
+        let (before, after) = support::examples::before_and_after(&dir);
         let Ok(plan) = make_plan(&before, &after, PlanOptions::default()) else {
             continue;
         };

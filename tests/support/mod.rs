@@ -5,5 +5,6 @@
 #![allow(dead_code)]
 
 pub mod blocking;
+pub mod examples;
 pub mod locks;
 pub mod postgres;
