@@ -1,7 +1,7 @@
 //! Small readers over pg_query's syntax tree: names, relations, column definitions
 //! and constraints, turned into the schema model's terms.
 
-use pg_query::protobuf::{node::Node as N, ColumnDef, ConstrType, Constraint, Node, RangeVar};
+use pg_query::protobuf::{node::Node as N, AlterTableCmd, AlterTableStmt, AlterTableType, ColumnDef, ConstrType, Constraint, Node, RangeVar};
 
 use crate::model::{Column, QualifiedName};
 use crate::sql::{expr_from_node, string_value, type_from_ast};
@@ -11,6 +11,24 @@ use crate::sql::{expr_from_node, string_value, type_from_ast};
 pub fn relation(range: &RangeVar) -> QualifiedName {
     let schema = if range.schemaname.is_empty() { "public" } else { &range.schemaname };
     QualifiedName::new(schema, range.relname.clone())
+}
+
+/// The subcommands of an `ALTER TABLE`.
+pub fn commands(alter: &AlterTableStmt) -> impl Iterator<Item = &AlterTableCmd> {
+    alter.cmds.iter().filter_map(|c| match &c.node {
+        Some(N::AlterTableCmd(cmd)) => Some(cmd.as_ref()),
+        _ => None,
+    })
+}
+
+/// The subcommands of one kind (`DROP COLUMN`, `VALIDATE CONSTRAINT`, ...).
+pub fn commands_of(alter: &AlterTableStmt, kind: AlterTableType) -> impl Iterator<Item = &AlterTableCmd> {
+    commands(alter).filter(move |cmd| cmd.subtype == kind as i32)
+}
+
+/// What a subcommand adds or changes to: a column definition, a constraint, ...
+pub fn definition(cmd: &AlterTableCmd) -> Option<&N> {
+    cmd.def.as_deref().and_then(|d| d.node.as_ref())
 }
 
 /// A qualified name from a list of `String` nodes (`DROP INDEX a.b`).

@@ -280,10 +280,7 @@ fn alter_table(alter: &AlterTableStmt, state: &State, pg: PgVersion) -> Vec<Acti
     };
     // `ALTER INDEX` locks the index itself, not its table: the index is the target.
     let mut out = Vec::new();
-    for cmd in alter.cmds.iter().filter_map(|c| match &c.node {
-        Some(N::AlterTableCmd(cmd)) => Some(cmd.as_ref()),
-        _ => None,
-    }) {
+    for cmd in ast::commands(alter) {
         out.extend(alter_command(cmd, &table, state, pg));
     }
     out
@@ -296,7 +293,7 @@ fn alter_command(cmd: &AlterTableCmd, table: &QualifiedName, state: &State, pg: 
         referenced: None,
     };
     let subtype = At::try_from(cmd.subtype).unwrap_or(At::Undefined);
-    let def = cmd.def.as_deref().and_then(|d| d.node.as_ref());
+    let def = ast::definition(cmd);
     match subtype {
         At::AtAddColumn | At::AtAddColumnToView => match def {
             Some(N::ColumnDef(column)) => add_column(column, table),
@@ -315,9 +312,8 @@ fn alter_command(cmd: &AlterTableCmd, table: &QualifiedName, state: &State, pg: 
                 // known to be nullable (as ALTER COLUMN SET NOT NULL does).
                 if constraint_kind(c) == ConstraintKind::PrimaryKey && !c.indexname.is_empty() {
                     let columns = state.index_columns.get(&table.sibling(c.indexname.clone())).cloned().unwrap_or_default();
-                    let known = state.schema.tables.get(table);
                     for column in columns {
-                        if known.and_then(|t| t.column(&column)).is_some_and(|col| col.nullable) {
+                        if state.declared_column(table, &column).is_some_and(|col| col.nullable) {
                             out.push(act(Op::SetNotNull {
                                 proven: proven_not_null(state, table, &column),
                             }));
@@ -355,7 +351,7 @@ fn alter_command(cmd: &AlterTableCmd, table: &QualifiedName, state: &State, pg: 
                     .map(|t| (t, column.raw_default.is_some())),
                 _ => None,
             };
-            let old_type = state.schema.tables.get(table).and_then(|t| t.column(&cmd.name)).map(|c| c.ty.clone());
+            let old_type = state.declared_column(table, &cmd.name).map(|c| c.ty.clone());
             let rewrite = match (old_type, new_type) {
                 (Some(old), Some((new, false))) => type_change_rewrites(&old, &new, pg),
                 _ => true,

@@ -84,17 +84,23 @@ impl StatementContext<'_> {
         span_in(self.sql, &self.span, needle)
     }
 
-    /// The span of the first occurrence of `word` (case-insensitive) that is not part
-    /// of a longer identifier (`email` in `ALTER COLUMN email`, not in `emails`), or the
-    /// whole statement: a finding about one column of several points at that column.
-    pub fn span_of_word(&self, word: &str) -> Range<usize> {
+    /// Where a finding about `column` points: its name as a whole word, preferably
+    /// after the statement's first `(` or the word `COLUMN` (so that a table of the same
+    /// name is passed over), or the whole statement.
+    pub fn span_of_column(&self, column: &str) -> Range<usize> {
         let lower = self.sql.to_ascii_lowercase();
-        let needle = word.to_ascii_lowercase();
-        let identifier = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$');
-        lower
+        let needle = column.to_ascii_lowercase();
+        let identifier = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$' || c == '"');
+        let words: Vec<usize> = lower
             .match_indices(&needle)
-            .find(|(at, _)| !identifier(lower[..*at].chars().next_back()) && !identifier(lower[at + needle.len()..].chars().next()))
-            .map_or_else(|| self.span.clone(), |(at, _)| self.span.start + at..self.span.start + at + needle.len())
+            .map(|(at, _)| at)
+            .filter(|&at| !identifier(lower[..at].chars().next_back()) && !identifier(lower[at + needle.len()..].chars().next()))
+            .collect();
+        let after_opening = words.iter().find(|&&at| lower[..at].contains('(') || lower[..at].contains("column"));
+        match after_opening.or(words.first()) {
+            Some(&at) => self.span.start + at..self.span.start + at + needle.len(),
+            None => self.span.clone(),
+        }
     }
 }
 

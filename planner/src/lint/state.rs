@@ -63,6 +63,13 @@ impl State {
         self.created.contains(relation)
     }
 
+    /// A column the file declared, in its `CREATE TABLE` or an `ADD COLUMN`: no running
+    /// application version knows it. Columns from before the file never enter `schema`;
+    /// what the file does to them is kept elsewhere (`not_null_set`).
+    pub fn declared_column(&self, table: &QualifiedName, column: &str) -> Option<&crate::model::Column> {
+        self.schema.tables.get(table).and_then(|t| t.column(column))
+    }
+
     /// Whether `column` is NOT NULL as far as the file says: declared so when the file
     /// created or added it, or set (or dropped) by the file; `None` for a column from
     /// before the file that the file did not touch.
@@ -70,7 +77,7 @@ impl State {
         if let Some(&set) = self.not_null_set.get(&(table.clone(), column.to_string())) {
             return Some(set);
         }
-        self.schema.tables.get(table).and_then(|t| t.column(column)).map(|c| !c.nullable)
+        self.declared_column(table, column).map(|c| !c.nullable)
     }
 
     /// The strongest lock held on `relation` since the transaction began.

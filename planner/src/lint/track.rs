@@ -50,10 +50,7 @@ pub fn apply(node: &NodeEnum, state: &mut State) {
         }
         NodeEnum::AlterTableStmt(alter) => {
             let Some(table) = alter.relation.as_ref().map(ast::relation) else { return };
-            for cmd in alter.cmds.iter().filter_map(|c| match &c.node {
-                Some(N::AlterTableCmd(cmd)) => Some(cmd.as_ref()),
-                _ => None,
-            }) {
+            for cmd in ast::commands(alter) {
                 alter_command(cmd, &table, state);
             }
         }
@@ -99,7 +96,7 @@ fn create_table(create: &pg_query::protobuf::CreateStmt, state: &mut State) {
 
 fn alter_command(cmd: &pg_query::protobuf::AlterTableCmd, table: &QualifiedName, state: &mut State) {
     let subtype = At::try_from(cmd.subtype).unwrap_or(At::Undefined);
-    let def = cmd.def.as_deref().and_then(|d| d.node.as_ref());
+    let def = ast::definition(cmd);
     let known = state.schema.tables.entry(table.clone()).or_insert_with(|| Table::new(table.clone()));
     match (subtype, def) {
         (At::AtAddColumn, Some(N::ColumnDef(def))) => {

@@ -29,9 +29,7 @@ impl Rule for Cascade {
         let reaches = match cx.node {
             NodeEnum::TruncateStmt(t) if t.behavior == cascade => "truncates every table whose foreign keys reference",
             NodeEnum::DropStmt(d) if d.behavior == cascade => "drops every object that depends on",
-            NodeEnum::AlterTableStmt(a) if a.cmds.iter().any(|c| matches!(&c.node, Some(N::AlterTableCmd(cmd)) if cmd.behavior == cascade)) => {
-                "drops every object that depends on what it drops from"
-            }
+            NodeEnum::AlterTableStmt(a) if ast::commands(a).any(|cmd| cmd.behavior == cascade) => "drops every object that depends on what it drops from",
             _ => return,
         };
         let targets = targets(cx);

@@ -1,6 +1,6 @@
 //! BW150 `drop-column`: `ALTER TABLE ... DROP COLUMN` of a column the file did not add.
 
-use pg_query::protobuf::{node::Node as N, AlterTableType as At};
+use pg_query::protobuf::AlterTableType as At;
 use pg_query::NodeEnum;
 
 use crate::lint::ast;
@@ -28,13 +28,8 @@ impl Rule for DropColumn {
         let Some(table) = alter.relation.as_ref().map(ast::relation).filter(|t| cx.existing(t)) else {
             return;
         };
-        let known = cx.state.schema.tables.get(&table);
-        for cmd in alter.cmds.iter().filter_map(|c| match &c.node {
-            Some(N::AlterTableCmd(cmd)) if cmd.subtype == At::AtDropColumn as i32 => Some(cmd),
-            _ => None,
-        }) {
-            // A column this file added is known to no running application version.
-            if known.is_some_and(|t| t.column(&cmd.name).is_some()) {
+        for cmd in ast::commands_of(alter, At::AtDropColumn) {
+            if cx.state.declared_column(&table, &cmd.name).is_some() {
                 continue;
             }
             let lock = cx

@@ -3,6 +3,7 @@
 
 use pg_query::NodeEnum;
 
+use crate::lint::ast;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
 use crate::locks::{facts, ConstraintKind, Op, Role};
 
@@ -61,14 +62,8 @@ impl Rule for DropConstraint {
 }
 
 fn dropped_names(alter: &pg_query::protobuf::AlterTableStmt) -> Vec<String> {
-    use pg_query::protobuf::{node::Node as N, AlterTableType as At};
-    alter
-        .cmds
-        .iter()
-        .filter_map(|c| match &c.node {
-            Some(N::AlterTableCmd(cmd)) if cmd.subtype == At::AtDropConstraint as i32 => Some(cmd.name.clone()),
-            _ => None,
-        })
+    ast::commands_of(alter, pg_query::protobuf::AlterTableType::AtDropConstraint)
+        .map(|cmd| cmd.name.clone())
         .collect()
 }
 

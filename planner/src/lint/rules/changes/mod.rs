@@ -5,7 +5,6 @@
 mod add_enum_value_in_transaction;
 mod attach_partition_without_check;
 mod cascade;
-mod column_types;
 mod create_trigger_on_existing_table;
 mod detach_partition_non_concurrently;
 mod drop_column;
@@ -14,17 +13,13 @@ mod drop_not_null;
 mod drop_table;
 mod missing_lock_timeout;
 mod multiple_alter_table;
-mod prefer_bigint_keys;
-mod prefer_identity;
-mod prefer_jsonb;
-mod prefer_text;
-mod prefer_timestamptz;
 mod refresh_materialized_view_non_concurrently;
 mod rename_column;
 mod rename_table;
 mod rewriting_maintenance_command;
 mod statement_after_access_exclusive;
 mod truncate;
+mod type_design;
 
 use crate::lint::rule::Rule;
 
@@ -41,15 +36,15 @@ pub static RULES: &[&dyn Rule] = &[
     &drop_table::DropTable,
     &missing_lock_timeout::MissingLockTimeout,
     &multiple_alter_table::MultipleAlterTable,
-    &prefer_bigint_keys::PreferBigintKeys,
-    &prefer_identity::PreferIdentity,
-    &prefer_jsonb::PreferJsonb,
-    &prefer_text::PreferText,
-    &prefer_timestamptz::PreferTimestamptz,
     &refresh_materialized_view_non_concurrently::RefreshMaterializedViewNonConcurrently,
     &rename_column::RenameColumn,
     &rename_table::RenameTable,
     &rewriting_maintenance_command::RewritingMaintenanceCommand,
     &statement_after_access_exclusive::StatementAfterAccessExclusive,
     &truncate::Truncate,
+    &type_design::PREFER_JSONB,
+    &type_design::PREFER_TIMESTAMPTZ,
+    &type_design::PREFER_BIGINT_KEYS,
+    &type_design::PREFER_TEXT,
+    &type_design::PREFER_IDENTITY,
 ];

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use pg_query::protobuf::{node::Node as N, AlterTableStmt, AlterTableType as At, ObjectType};
+use pg_query::protobuf::{AlterTableStmt, AlterTableType as At, ObjectType};
 use pg_query::NodeEnum;
 
 use crate::lint::ast;
@@ -83,10 +83,7 @@ fn combinable_table(statement: &Summary<'_>) -> Option<QualifiedName> {
 }
 
 fn alter_commands(alter: &AlterTableStmt) -> impl Iterator<Item = At> + '_ {
-    alter.cmds.iter().filter_map(|c| match &c.node {
-        Some(N::AlterTableCmd(cmd)) => Some(At::try_from(cmd.subtype).unwrap_or(At::Undefined)),
-        _ => None,
-    })
+    ast::commands(alter).map(|cmd| At::try_from(cmd.subtype).unwrap_or(At::Undefined))
 }
 
 #[cfg(test)]

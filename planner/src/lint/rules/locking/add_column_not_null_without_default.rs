@@ -31,7 +31,7 @@ impl Rule for AddColumnNotNullWithoutDefault {
                 continue;
             }
             out.push(Finding::new(
-                cx.span_of_word(&def.colname),
+                cx.span_of_column(&def.colname),
                 format!(
                     "fails as soon as {} has a row: existing rows would hold NULL in the new NOT NULL column {}, which has no DEFAULT",
                     action.table, def.colname

@@ -40,7 +40,7 @@ impl Rule for AddColumnRewrite {
             };
             let (reason, help) = cause(def, add, cx.pg);
             out.push(Finding::new(
-                cx.span_of_word(&def.colname),
+                cx.span_of_column(&def.colname),
                 format!("{}, to add {}: {reason}", impact::blocks(&lock), def.colname),
                 help,
             ));

@@ -72,11 +72,8 @@ pub fn added_to_existing<'a>(cx: &StatementContext<'a>) -> Vec<Added<'a>> {
         return Vec::new();
     }
     let mut out = Vec::new();
-    for cmd in alter.cmds.iter().filter_map(|c| match &c.node {
-        Some(N::AlterTableCmd(cmd)) => Some(cmd.as_ref()),
-        _ => None,
-    }) {
-        match cmd.def.as_deref().and_then(|d| d.node.as_ref()) {
+    for cmd in ast::commands(alter) {
+        match ast::definition(cmd) {
             Some(N::Constraint(c)) if cmd.subtype == At::AtAddConstraint as i32 => out.push(Added {
                 constraint: c,
                 column: None,

@@ -2,6 +2,7 @@
 //! table and its indexes.
 
 use super::{commands, impact};
+use crate::lint::ast;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
 use crate::locks::{may_skip_rewrite_to, relation_locks, Cost, Op};
 use crate::model::SqlType;
@@ -34,7 +35,7 @@ impl Rule for AlterColumnTypeRewrite {
             else {
                 continue;
             };
-            let Some(pg_query::protobuf::node::Node::ColumnDef(def)) = cmd.def.as_deref().and_then(|d| d.node.as_ref()) else {
+            let Some(pg_query::protobuf::node::Node::ColumnDef(def)) = ast::definition(cmd) else {
                 continue;
             };
             let new = def.type_name.as_ref().and_then(|t| crate::sql::type_from_ast(t).ok());
@@ -54,7 +55,7 @@ impl Rule for AlterColumnTypeRewrite {
                 recipe.to_string()
             };
             out.push(Finding::new(
-                cx.span_of_word(&cmd.name),
+                cx.span_of_column(&cmd.name),
                 format!("{}, {}", impact::blocks(&lock), change.text),
                 help,
             ));

@@ -5,6 +5,7 @@
 use pg_query::protobuf::{node::Node as N, AlterTableCmd, AlterTableType as At, ColumnDef};
 use pg_query::NodeEnum;
 
+use crate::lint::ast;
 use crate::lint::classify::Action;
 use crate::lint::rule::StatementContext;
 use crate::locks::Op;
@@ -16,10 +17,7 @@ fn paired<'a>(cx: &StatementContext<'a>, kinds: &[At], is_action: fn(&Op) -> boo
     let NodeEnum::AlterTableStmt(alter) = cx.node else {
         return Vec::new();
     };
-    let commands = alter.cmds.iter().filter_map(|c| match &c.node {
-        Some(N::AlterTableCmd(cmd)) if kinds.iter().any(|k| cmd.subtype == *k as i32) => Some(cmd.as_ref()),
-        _ => None,
-    });
+    let commands = ast::commands(alter).filter(|cmd| kinds.iter().any(|k| cmd.subtype == *k as i32));
     commands.zip(cx.actions.iter().filter(|a| is_action(&a.op))).collect()
 }
 
@@ -27,7 +25,7 @@ fn paired<'a>(cx: &StatementContext<'a>, kinds: &[At], is_action: fn(&Op) -> boo
 pub fn added_columns<'a>(cx: &StatementContext<'a>) -> Vec<(&'a ColumnDef, &'a Action)> {
     paired(cx, &[At::AtAddColumn, At::AtAddColumnToView], |op| matches!(op, Op::AddColumn(_)))
         .into_iter()
-        .filter_map(|(cmd, action)| match cmd.def.as_deref().and_then(|d| d.node.as_ref()) {
+        .filter_map(|(cmd, action)| match ast::definition(cmd) {
             Some(N::ColumnDef(def)) => Some((def.as_ref(), action)),
             _ => None,
         })

@@ -4,6 +4,7 @@
 use pg_query::protobuf::{node::Node as N, AlterTableType};
 use pg_query::NodeEnum;
 
+use crate::lint::ast;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
 
 pub struct ConcurrentlyInTransaction;
@@ -54,13 +55,8 @@ fn concurrent_command(node: &NodeEnum) -> Option<&'static str> {
         {
             Some("REINDEX CONCURRENTLY")
         }
-        NodeEnum::AlterTableStmt(alter) => alter
-            .cmds
-            .iter()
-            .any(|c| {
-                matches!(&c.node, Some(N::AlterTableCmd(cmd)) if cmd.subtype == AlterTableType::AtDetachPartition as i32
-                    && matches!(cmd.def.as_deref().and_then(|d| d.node.as_ref()), Some(N::PartitionCmd(p)) if p.concurrent))
-            })
+        NodeEnum::AlterTableStmt(alter) => ast::commands_of(alter, AlterTableType::AtDetachPartition)
+            .any(|cmd| matches!(ast::definition(cmd), Some(N::PartitionCmd(p)) if p.concurrent))
             .then_some("DETACH PARTITION CONCURRENTLY"),
         _ => None,
     }

@@ -115,11 +115,8 @@ impl Declared {
             NodeEnum::AlterTableStmt(alter) => {
                 let Some(table) = alter.relation.as_ref().map(ast::relation) else { return };
                 let new_table = !statement.existing.contains(&table);
-                for cmd in alter.cmds.iter().filter_map(|c| match &c.node {
-                    Some(N::AlterTableCmd(cmd)) => Some(cmd.as_ref()),
-                    _ => None,
-                }) {
-                    match cmd.def.as_deref().and_then(|d| d.node.as_ref()) {
+                for cmd in ast::commands(alter) {
+                    match ast::definition(cmd) {
                         Some(N::Constraint(c)) if cmd.subtype == At::AtAddConstraint as i32 => self.constraint(statement, &table, c, None, new_table),
                         Some(N::ColumnDef(def)) if cmd.subtype == At::AtAddColumn as i32 => {
                             for c in ast::constraints(&def.constraints) {

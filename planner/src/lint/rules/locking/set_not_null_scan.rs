@@ -32,7 +32,7 @@ impl Rule for SetNotNullScan {
                 continue;
             };
             let message = format!("{}, to check that {}.{column} holds no NULL", impact::blocks(&lock), action.table);
-            out.push(Finding::new(cx.span_of_word(column), message, help(cx, &action.table, column)));
+            out.push(Finding::new(cx.span_of_column(column), message, help(cx, &action.table, column)));
         }
     }
 }

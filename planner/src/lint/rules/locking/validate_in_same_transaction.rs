@@ -1,7 +1,7 @@
 //! BW112 `validate-in-same-transaction`: `VALIDATE CONSTRAINT` of a constraint added
 //! `NOT VALID` earlier in the same transaction.
 
-use pg_query::protobuf::{node::Node as N, AlterTableType as At};
+use pg_query::protobuf::AlterTableType as At;
 use pg_query::NodeEnum;
 
 use super::impact;
@@ -33,10 +33,7 @@ impl Rule for ValidateInSameTransaction {
         if !cx.in_transaction || !cx.existing(&table) {
             return;
         }
-        for cmd in alter.cmds.iter().filter_map(|c| match &c.node {
-            Some(N::AlterTableCmd(cmd)) if cmd.subtype == At::AtValidateConstraint as i32 => Some(cmd),
-            _ => None,
-        }) {
+        for cmd in ast::commands_of(alter, At::AtValidateConstraint) {
             let known = cx.state.constraints.get(&(table.clone(), cmd.name.clone()));
             let Some(known) = known.filter(|k| k.added_in_transaction && !k.validated) else {
                 continue;
