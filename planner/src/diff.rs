@@ -400,7 +400,8 @@ pub fn constraint_named(table: &Table, name: &str) -> Option<Constraint> {
     Constraint::of(table).into_iter().find(|c| c.name() == name)
 }
 
-fn add_constraint(table: &QualifiedName, constraint: Constraint) -> Change {
+/// The change that adds `constraint` to `table`, whatever its kind.
+pub(crate) fn add_constraint(table: &QualifiedName, constraint: Constraint) -> Change {
     let table = table.clone();
     match constraint {
         Constraint::PrimaryKey(primary_key) => Change::AddPrimaryKey { table, primary_key },

@@ -6,7 +6,7 @@
 use pg_query::protobuf::{node::Node as N, AlterTableCmd, AlterTableType as At, ConstrType, Constraint as Ast, ObjectType};
 use pg_query::NodeEnum;
 
-use crate::diff::{Change, Constraint, EnumPosition};
+use crate::diff::{add_constraint, Change, Constraint, EnumPosition};
 use crate::error::{line_column, PlanError};
 use crate::lint::{ast, classify, parse, source, track};
 use crate::locks::Cost;
@@ -140,7 +140,7 @@ fn recognise(node: &NodeEnum, schema: &Schema) -> Option<Vec<Change>> {
             let mut with_constraints = Schema::default();
             with_constraints.apply(&change);
             for c in constraints {
-                with_constraints.apply(&add(&name, c));
+                with_constraints.apply(&add_constraint(&name, c));
             }
             if let Some(table) = with_constraints.tables.remove(&name) {
                 change = Change::CreateTable { table };
@@ -248,7 +248,7 @@ fn alter_command(table: &QualifiedName, cmd: &AlterTableCmd, schema: &Schema) ->
                     ast::constr_type(con),
                     ConstrType::ConstrNotnull | ConstrType::ConstrNull | ConstrType::ConstrDefault
                 ) {
-                    out.push(add(table, constraint(table, con, Some(&def.colname))?));
+                    out.push(add_constraint(table, constraint(table, con, Some(&def.colname))?));
                 }
             }
             return Some(out);
@@ -275,7 +275,7 @@ fn alter_command(table: &QualifiedName, cmd: &AlterTableCmd, schema: &Schema) ->
             default: expr_from_node(&pg_query::protobuf::Node { node: Some(node.clone()) })?,
         },
         (At::AtColumnDefault, None) => Change::DropDefault { table: t, column: c },
-        (At::AtAddConstraint, Some(N::Constraint(con))) => add(table, constraint(table, con, None)?),
+        (At::AtAddConstraint, Some(N::Constraint(con))) => add_constraint(table, constraint(table, con, None)?),
         (At::AtDropConstraint, _) => {
             let existing = known.and_then(|k| crate::diff::constraint_named(k, &cmd.name))?;
             Change::DropConstraint {
@@ -288,16 +288,6 @@ fn alter_command(table: &QualifiedName, cmd: &AlterTableCmd, schema: &Schema) ->
         _ => return None,
     };
     Some(vec![change])
-}
-
-fn add(table: &QualifiedName, constraint: Constraint) -> Change {
-    let table = table.clone();
-    match constraint {
-        Constraint::PrimaryKey(primary_key) => Change::AddPrimaryKey { table, primary_key },
-        Constraint::Unique(unique) => Change::AddUnique { table, unique },
-        Constraint::Check(check) => Change::AddCheck { table, check },
-        Constraint::ForeignKey(foreign_key) => Change::AddForeignKey { table, foreign_key },
-    }
 }
 
 /// A table or column constraint as the model's constraint (`None` for kinds bellows
