@@ -11,7 +11,7 @@ use crate::error::{line_column, PlanError};
 use crate::lint::{ast, classify, parse, source, track};
 use crate::locks::Cost;
 use crate::model::{Check, Column, Enum, ForeignKey, Index, IndexKey, PrimaryKey, QualifiedName, Schema, Table, Unique};
-use crate::plan::{plan_with_steps, Phase, Plan, PlanOptions, Step};
+use crate::plan::{plan_statements, Phase, Plan, PlanOptions, Statement, Step};
 use crate::sql::{expr_from_node, string_value};
 
 /// The plan for a migration file run against `current`.
@@ -23,16 +23,23 @@ pub fn plan_sql(current: &Schema, path: &str, text: &str, options: PlanOptions) 
     let mut current = current.clone();
     let mut schema = current.clone();
     let mut created: Vec<QualifiedName> = Vec::new();
-    let mut changes = Vec::new();
-    let mut raw = Vec::new();
+    let mut statements = Vec::new();
     for statement in parse::parse_statements(text, range) {
         let (line, _) = line_column(text, statement.span.start);
-        let node = statement.result.map_err(|_| {
-            PlanError::refused(
+        let node = statement.result.map_err(|problem| match problem {
+            parse::Problem::Syntax { message, offset } => {
+                let (line, column) = line_column(text, offset);
+                PlanError::refused(
+                    format!("{path}:{line}:{column}"),
+                    format!("the statement does not parse: {message}"),
+                    "fix the statement; nothing can be planned from it",
+                )
+            }
+            parse::Problem::TooDeep => PlanError::refused(
                 format!("{path}:{line}"),
-                "the statement does not parse",
-                "fix it first; `bellows lint` shows where",
-            )
+                "the statement is nested too deeply to analyse",
+                "split the expression",
+            ),
         })?;
         if let NodeEnum::AlterTableStmt(alter) = &node {
             for known in [&mut current, &mut schema] {
@@ -44,23 +51,41 @@ pub fn plan_sql(current: &Schema, path: &str, text: &str, options: PlanOptions) 
                 for change in found {
                     schema.apply(&change);
                     match change {
-                        Change::CreateTable { ref table } => created.push(table.name.clone()),
+                        Change::CreateTable { ref table } => {
+                            created.push(table.name.clone());
+                            statements.push(Pending::Create(table.name.clone()));
+                        }
                         // Changes to a table this file creates are folded into its CREATE.
                         ref other if other.table().is_some_and(|t| created.contains(t)) => {}
-                        other => changes.push(other),
+                        other => statements.push(Pending::Ready(Statement::Change(Box::new(other)))),
                     }
                 }
             }
             None if is_bookkeeping(&node) => {}
-            None => raw.push(raw_step(&node, &text[statement.span.clone()], line, &schema, options)),
+            None => {
+                let step = raw_step(&node, &text[statement.span.clone()], line, &schema, options);
+                statements.push(Pending::Ready(Statement::AsWritten(Box::new(step))));
+            }
         }
     }
-    for name in &created {
-        if let Some(table) = schema.tables.get(name) {
-            changes.push(Change::CreateTable { table: table.clone() });
-        }
-    }
-    plan_with_steps(&current, &schema, &changes, raw, options)
+    // A created table is created as it is at the end of the file, where its CREATE was.
+    let statements = statements
+        .into_iter()
+        .filter_map(|pending| match pending {
+            Pending::Ready(statement) => Some(statement),
+            Pending::Create(name) => schema
+                .tables
+                .get(&name)
+                .map(|table| Statement::Change(Box::new(Change::CreateTable { table: table.clone() }))),
+        })
+        .collect();
+    plan_statements(&current, &schema, statements, options)
+}
+
+/// A statement read, or a table created whose final shape is known at the end.
+enum Pending {
+    Ready(Statement),
+    Create(QualifiedName),
 }
 
 /// Adds a table the file alters but nobody described, with the columns its commands

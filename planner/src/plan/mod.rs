@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::diff::{diff, Change};
 use crate::error::PlanError;
 use crate::locks::PgVersion;
-use crate::model::Schema;
+use crate::model::{QualifiedName, Schema};
 use crate::recipes::{steps_for, Context};
 pub use step::{Backfill, Phase, Step};
 
@@ -63,32 +63,80 @@ pub fn make_plan(current: &Schema, desired: &Schema, options: PlanOptions) -> Re
     plan_changes(current, desired, &changes, options)
 }
 
-/// Plans a given list of changes (the diff's, or those read from a SQL migration).
+/// Plans a given list of changes (the diff's).
 pub fn plan_changes(current: &Schema, desired: &Schema, changes: &[Change], options: PlanOptions) -> Result<Plan, PlanError> {
-    plan_with_steps(current, desired, changes, Vec::new(), options)
+    let statements: Vec<Statement> = changes.iter().cloned().map(|c| Statement::Change(Box::new(c))).collect();
+    plan_statements(current, desired, statements, options)
 }
 
-/// Plans `changes`, with `extra` steps (statements without a recipe) run in the given
-/// order in expand.
-pub fn plan_with_steps(current: &Schema, desired: &Schema, changes: &[Change], extra: Vec<Step>, options: PlanOptions) -> Result<Plan, PlanError> {
+/// The tables steps lock or need.
+fn tables_of(steps: &[Step]) -> std::collections::BTreeSet<&QualifiedName> {
+    let locked = steps.iter().flat_map(|s| s.locks.iter().map(|l| &l.relation));
+    let needed = steps.iter().flat_map(|s| s.objects.needs.iter()).filter_map(|o| match o {
+        step::Obj::Table(t) => Some(t),
+        _ => None,
+    });
+    locked.chain(needed).collect()
+}
+
+/// One statement of a SQL migration, in file order: a change bellows has a recipe for,
+/// or a step that runs the statement as written.
+pub enum Statement {
+    Change(Box<Change>),
+    AsWritten(Box<Step>),
+}
+
+/// Plans the statements of a migration. Changes are ordered by their recipes; a
+/// statement run as written keeps its place in the file relative to the other
+/// statements on the tables it locks (an `UPDATE` after the `ADD COLUMN` it fills, an
+/// `ADD COLUMN` after the `UPDATE` that prepares it), and to the statements run as
+/// written before it.
+pub fn plan_statements(current: &Schema, desired: &Schema, statements: Vec<Statement>, options: PlanOptions) -> Result<Plan, PlanError> {
     let cx = Context {
         current,
         desired,
         pg: options.pg_version,
         batch_size: options.batch_size,
     };
-    let mut steps = Vec::new();
-    let mut previous: Option<String> = None;
-    for mut step in extra {
-        if let Some(previous) = &previous {
-            step.depends_on.push(previous.clone());
+    let mut changes = Vec::new();
+    // The steps of each statement so far, and whether it runs as written.
+    let mut done: Vec<(Vec<Step>, bool)> = Vec::new();
+    let mut last_as_written: Option<String> = None;
+    for statement in statements {
+        let (mut steps, as_written) = match statement {
+            Statement::Change(change) => {
+                let steps = steps_for(&change, &cx)?;
+                changes.push(*change);
+                (steps, false)
+            }
+            Statement::AsWritten(step) => (vec![*step], true),
+        };
+        let mine: std::collections::BTreeSet<QualifiedName> = tables_of(&steps).into_iter().cloned().collect();
+        let shares_a_table = |earlier: &[Step]| tables_of(earlier).into_iter().any(|t| mine.contains(t));
+        let mut after: Vec<String> = Vec::new();
+        // Only a statement run as written, on either side, adds an order to the recipes'.
+        for (earlier, earlier_as_written) in done.iter().filter(|(_, e)| as_written || *e) {
+            if !shares_a_table(earlier) {
+                continue;
+            }
+            if !*earlier_as_written {
+                // A statement run as written is in expand: it can follow expand steps only.
+                after.extend(earlier.iter().filter(|s| s.phase == Phase::Expand).map(|s| s.id.clone()));
+            } else if !as_written {
+                after.extend(earlier.iter().map(|s| s.id.clone()));
+            }
         }
-        previous = Some(step.id.clone());
-        steps.push(step);
+        for step in &mut steps {
+            step.depends_on.extend(after.iter().cloned());
+        }
+        if as_written {
+            let step = &mut steps[0];
+            step.depends_on.extend(last_as_written.replace(step.id.clone()));
+        }
+        done.push((steps, as_written));
     }
-    for change in changes {
-        steps.extend(steps_for(change, &cx)?);
-    }
+    let steps: Vec<Step> = done.into_iter().flat_map(|(steps, _)| steps).collect();
+    let changes = &changes;
     let mut seen = std::collections::BTreeSet::new();
     if let Some(duplicate) = steps.iter().find(|s| !seen.insert(s.id.clone())) {
         return Err(PlanError::Cycle {
