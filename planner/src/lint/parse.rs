@@ -3,6 +3,7 @@
 //! syntax problem at its position; the statements after it are still parsed.
 
 use std::ops::Range;
+use std::sync::mpsc;
 
 use pg_query::protobuf::Token;
 use pg_query::NodeEnum;
@@ -31,42 +32,91 @@ pub enum Problem {
     TooDeep,
 }
 
-/// Units longer than twice this are parsed in chunks of about this size, in parallel.
-const CHUNK: usize = 128 * 1024;
+/// Units longer than twice this are cut into pieces of about this size, parsed on all
+/// cores.
+pub const CHUNK: usize = 64 * 1024;
 
-/// Parses `text[range]` statement by statement. A long unit (a schema dump, many
-/// migrations in one file) is cut at statement boundaries into chunks parsed on all
-/// cores; the statements come back in order either way.
+/// Parses `text[range]` statement by statement, the pieces of a long unit (a schema
+/// dump, many migrations in one file) on all cores; the statements come back in order.
 pub fn parse_statements(text: &str, range: Range<usize>) -> Vec<Parsed> {
+    pieces(text, range, CHUNK)
+        .into_par_iter()
+        .flat_map_iter(|piece| parse_range(text, piece))
+        .collect()
+}
+
+/// `text[range]` cut at statement boundaries into pieces that parse on their own: the
+/// whole range when it is shorter than `2 * chunk`, otherwise cut before the first
+/// statement that starts `chunk` bytes or more after the previous cut.
+pub fn pieces(text: &str, range: Range<usize>, chunk: usize) -> Vec<Range<usize>> {
     let unit = &text[range.clone()];
     // `BEGIN ATOMIC` bodies hold `;`s that the scanner-based split would cut.
     let atomic = || unit.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"atomic"));
-    if unit.len() > 2 * CHUNK && !atomic() {
-        let chunks = chunks(unit);
-        if chunks.len() > 1 {
-            return chunks
-                .into_par_iter()
-                .flat_map_iter(|c| parse_range(text, range.start + c.start..range.start + c.end))
-                .collect();
-        }
+    if unit.len() <= 2 * chunk || atomic() {
+        return vec![range];
     }
-    parse_range(text, range)
-}
-
-/// `unit` cut before the first statement that starts `CHUNK` bytes or more after the
-/// previous cut.
-fn chunks(unit: &str) -> Vec<Range<usize>> {
     let mut bounds = vec![0];
     for piece in split(unit) {
-        if piece.start - bounds[bounds.len() - 1] >= CHUNK {
+        if piece.start - bounds[bounds.len() - 1] >= chunk {
             bounds.push(piece.start);
         }
     }
     bounds.push(unit.len());
-    bounds.windows(2).map(|w| w[0]..w[1]).collect()
+    bounds.windows(2).map(|w| range.start + w[0]..range.start + w[1]).collect()
 }
 
-fn parse_range(text: &str, range: Range<usize>) -> Vec<Parsed> {
+/// Results each parse thread may have waiting for `check`: enough to keep the threads
+/// busy, few enough that the syntax trees of a long file are never all in memory.
+const AHEAD: usize = 2;
+
+/// Parses `pieces` of `text` and hands each one's statements to `check`, in order. With
+/// more than one thread the pieces are parsed on `threads` threads while `check` runs on
+/// the calling one; every parse thread also frees the trees it built once `check` is
+/// done with them (memory freed by another thread is reused late, and more of it is
+/// touched).
+pub fn parse_in_order(text: &str, pieces: &[Range<usize>], threads: usize, mut check: impl FnMut(usize, &[Parsed])) {
+    let threads = threads.min(pieces.len());
+    if threads < 2 {
+        for (at, piece) in pieces.iter().enumerate() {
+            check(at, &parse_range(text, piece.clone()));
+        }
+        return;
+    }
+    std::thread::scope(|scope| {
+        let mut parsed = Vec::with_capacity(threads);
+        let mut done = Vec::with_capacity(threads);
+        for thread in 0..threads {
+            let (parsed_tx, parsed_rx) = mpsc::sync_channel::<Vec<Parsed>>(AHEAD);
+            let (done_tx, done_rx) = mpsc::channel::<Vec<Parsed>>();
+            parsed.push(parsed_rx);
+            done.push(done_tx);
+            scope.spawn(move || {
+                // Thread `thread` parses every `threads`-th piece, so each channel is in order.
+                for piece in pieces.iter().skip(thread).step_by(threads) {
+                    done_rx.try_iter().for_each(drop);
+                    if parsed_tx.send(parse_range(text, piece.clone())).is_err() {
+                        break;
+                    }
+                }
+                drop(parsed_tx);
+                // Until the checker hangs up.
+                done_rx.iter().for_each(drop);
+            });
+        }
+        for at in 0..pieces.len() {
+            let thread = at % threads;
+            let statements = parsed[thread].recv().expect("invariant: a parse thread sends every piece it is given");
+            check(at, &statements);
+            // The thread is gone only if it panicked, which the scope reports.
+            let _ = done[thread].send(statements);
+        }
+        drop(done);
+    });
+}
+
+/// Parses `text[range]`, which holds whole statements; a statement that does not parse
+/// is a problem at its position, and the statements around it are still parsed.
+pub fn parse_range(text: &str, range: Range<usize>) -> Vec<Parsed> {
     let unit = &text[range.clone()];
     let base = range.start;
     if nesting_depth(unit) > MAX_NESTING {
@@ -124,7 +174,7 @@ fn parse_one(unit: &str, base: usize, piece: Range<usize>) -> Parsed {
 /// Splits at top-level `;` tokens, using PostgreSQL's own scanner so that strings,
 /// comments and dollar quotes are respected. Unscannable text stays one piece.
 fn split(unit: &str) -> Vec<Range<usize>> {
-    let Ok(scan) = pg_query::scan(unit) else {
+    let Ok(tokens) = pg_query::scan_tokens(unit) else {
         let start = skip_trivia(unit, 0);
         return if start < unit.len() {
             std::iter::once(start..unit.len()).collect()
@@ -135,7 +185,7 @@ fn split(unit: &str) -> Vec<Range<usize>> {
     let mut pieces = Vec::new();
     let mut start = 0;
     let mut depth = 0i32;
-    for token in &scan.tokens {
+    for token in &tokens {
         let kind = Token::try_from(token.token).unwrap_or(Token::Nul);
         match kind {
             Token::Ascii40 => depth += 1,
@@ -224,7 +274,7 @@ mod tests {
         let one = "CREATE TABLE t (a int, s text DEFAULT 'x;y');\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$;\nALTER TABLE t ADD COLUM b int;\n-- a comment; with a semicolon\nCREATE INDEX i ON t (a);\n";
         let text = one.repeat(2 * CHUNK / one.len() + 100);
         let chunked = parse_statements(&text, 0..text.len());
-        assert!(chunks(&text).len() > 2);
+        assert!(pieces(&text, 0..text.len(), CHUNK).len() > 2);
         let whole = parse_range(&text, 0..text.len());
         assert_eq!(chunked.len(), whole.len());
         assert_eq!(chunked.len(), 4 * (2 * CHUNK / one.len() + 100));

@@ -78,10 +78,28 @@ impl StatementContext<'_> {
         !self.state.is_new(relation) && !self.creates.contains(relation)
     }
 
+    /// True when the statement acts on `relation` (or references it) and the relation
+    /// existed before this file.
+    pub fn acts_on_existing(&self, relation: &crate::model::QualifiedName) -> bool {
+        self.actions.iter().any(|a| &a.table == relation || a.referenced.as_ref() == Some(relation)) && self.existing(relation)
+    }
+
+    /// True for `COMMIT`, `ROLLBACK` and the like, which end a transaction.
+    pub fn ends_transaction(&self) -> bool {
+        use pg_query::protobuf::TransactionStmtKind as K;
+        matches!(self.node, NodeEnum::TransactionStmt(t) if [K::TransStmtCommit, K::TransStmtRollback, K::TransStmtCommitPrepared, K::TransStmtPrepare]
+            .iter()
+            .any(|k| *k as i32 == t.kind))
+    }
+
     /// The span of the first occurrence of `needle` (case-insensitive) in the
     /// statement, or the whole statement: a finding points at the words that matter.
     pub fn span_of(&self, needle: &str) -> Range<usize> {
-        span_in(self.sql, &self.span, needle)
+        let lower = self.sql.to_ascii_lowercase();
+        match lower.find(&needle.to_ascii_lowercase()) {
+            Some(at) => self.span.start + at..self.span.start + at + needle.len(),
+            None => self.span.clone(),
+        }
     }
 
     /// Where a finding about `column` points: its name as a whole word, preferably
@@ -101,42 +119,6 @@ impl StatementContext<'_> {
             Some(&at) => self.span.start + at..self.span.start + at + needle.len(),
             None => self.span.clone(),
         }
-    }
-}
-
-fn span_in(sql: &str, span: &Range<usize>, needle: &str) -> Range<usize> {
-    let lower = sql.to_ascii_lowercase();
-    match lower.find(&needle.to_ascii_lowercase()) {
-        Some(at) => span.start + at..span.start + at + needle.len(),
-        None => span.clone(),
-    }
-}
-
-/// One statement after it ran, for rules that look at a whole unit.
-pub struct Summary<'a> {
-    pub index: usize,
-    pub node: &'a NodeEnum,
-    /// The statement's text, as written.
-    pub sql: &'a str,
-    pub span: Range<usize>,
-    pub actions: Vec<Action>,
-    pub in_transaction: bool,
-    /// Relations that existed before the file.
-    pub existing: Vec<crate::model::QualifiedName>,
-}
-
-impl Summary<'_> {
-    /// As [`StatementContext::span_of`].
-    pub fn span_of(&self, needle: &str) -> Range<usize> {
-        span_in(self.sql, &self.span, needle)
-    }
-
-    /// True for `COMMIT`, `ROLLBACK` and the like, which end a transaction.
-    pub fn ends_transaction(&self) -> bool {
-        use pg_query::protobuf::TransactionStmtKind as K;
-        matches!(self.node, NodeEnum::TransactionStmt(t) if [K::TransStmtCommit, K::TransStmtRollback, K::TransStmtCommitPrepared, K::TransStmtPrepare]
-            .iter()
-            .any(|k| *k as i32 == t.kind))
     }
 }
 
@@ -160,11 +142,27 @@ impl Finding {
     }
 }
 
-/// A lint rule. Most rules look at one statement at a time; some at a whole unit.
+/// A lint rule. Most rules look at one statement at a time; some follow a whole unit.
 pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
 
     fn check(&self, _cx: &StatementContext<'_>, _out: &mut Vec<Finding>) {}
 
-    fn check_unit(&self, _statements: &[Summary<'_>], _out: &mut Vec<Finding>) {}
+    /// For a rule that looks across the statements of a unit: what it keeps while the
+    /// unit is read, started afresh for every unit.
+    fn unit(&self) -> Option<Box<dyn UnitCheck>> {
+        None
+    }
+}
+
+/// A rule's view of one unit, statement by statement. Statements arrive in order and
+/// their syntax trees are gone once the next part of the file is read, so a check keeps
+/// what it needs, not references.
+pub trait UnitCheck: Send {
+    /// Every statement of the unit, after the per-statement rules, with what was known
+    /// just before it ran.
+    fn statement(&mut self, cx: &StatementContext<'_>, out: &mut Vec<Finding>);
+
+    /// The unit has ended.
+    fn finish(self: Box<Self>, out: &mut Vec<Finding>);
 }

@@ -7,7 +7,7 @@ use pg_query::protobuf::{AlterTableStmt, AlterTableType as At, ObjectType};
 use pg_query::NodeEnum;
 
 use crate::lint::ast;
-use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, Summary};
+use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext, UnitCheck};
 use crate::model::QualifiedName;
 
 pub struct MultipleAlterTable;
@@ -27,42 +27,46 @@ impl Rule for MultipleAlterTable {
         &META
     }
 
-    fn check_unit(&self, statements: &[Summary<'_>], out: &mut Vec<Finding>) {
-        // Per table: the run of combinable ALTER TABLEs seen since the last other statement on it.
-        let mut runs: BTreeMap<QualifiedName, Vec<&Summary<'_>>> = BTreeMap::new();
-        for statement in statements {
-            let combinable = combinable_table(statement);
-            let touched: BTreeSet<&QualifiedName> = statement
-                .actions
-                .iter()
-                .flat_map(|a| [Some(&a.table), a.referenced.as_ref()])
-                .flatten()
-                .collect();
-            for table in touched.into_iter().filter(|t| combinable.as_ref() != Some(*t)) {
-                if let Some(run) = runs.get_mut(table) {
-                    report(table, run, out);
-                    run.clear();
-                }
-            }
-            if let Some(table) = combinable {
-                runs.entry(table).or_default().push(statement);
+    fn unit(&self) -> Option<Box<dyn UnitCheck>> {
+        Some(Box::<Runs>::default())
+    }
+}
+
+/// Per table: the run of combinable ALTER TABLEs seen since the last other statement on
+/// it, as (statement index, where the statement starts).
+#[derive(Default)]
+struct Runs(BTreeMap<QualifiedName, Vec<(usize, usize)>>);
+
+impl UnitCheck for Runs {
+    fn statement(&mut self, cx: &StatementContext<'_>, out: &mut Vec<Finding>) {
+        let combinable = combinable_table(cx);
+        let touched: BTreeSet<&QualifiedName> = cx.actions.iter().flat_map(|a| [Some(&a.table), a.referenced.as_ref()]).flatten().collect();
+        for table in touched.into_iter().filter(|t| combinable.as_ref() != Some(*t)) {
+            if let Some(run) = self.0.get_mut(table) {
+                report(table, run, out);
+                run.clear();
             }
         }
-        for (table, run) in &runs {
+        if let Some(table) = combinable {
+            self.0.entry(table).or_default().push((cx.index, cx.span.start));
+        }
+    }
+
+    fn finish(self: Box<Self>, out: &mut Vec<Finding>) {
+        for (table, run) in &self.0 {
             report(table, run, out);
         }
     }
 }
 
-fn report(table: &QualifiedName, run: &[&Summary<'_>], out: &mut Vec<Finding>) {
-    if let [first, second, ..] = run {
-        let start = second.span.start;
+fn report(table: &QualifiedName, run: &[(usize, usize)], out: &mut Vec<Finding>) {
+    if let [(first, _), (_, start), ..] = run {
         out.push(Finding::new(
-            start..start + "alter".len(),
+            *start..start + "alter".len(),
             format!(
                 "{table} is altered by {} separate ALTER TABLE statements (from statement {} on): each waits in the lock queue and blocks the table again",
                 run.len(),
-                first.index + 1
+                first + 1
             ),
             "combine them into one ALTER TABLE with a comma-separated list of actions",
         ));
@@ -70,8 +74,8 @@ fn report(table: &QualifiedName, run: &[&Summary<'_>], out: &mut Vec<Finding>) {
 }
 
 /// The existing table an `ALTER TABLE` could share with other actions on it.
-fn combinable_table(statement: &Summary<'_>) -> Option<QualifiedName> {
-    let NodeEnum::AlterTableStmt(alter) = statement.node else { return None };
+fn combinable_table(cx: &StatementContext<'_>) -> Option<QualifiedName> {
+    let NodeEnum::AlterTableStmt(alter) = cx.node else { return None };
     let table = alter.relation.as_ref().map(ast::relation)?;
     let alone = alter_commands(alter).any(|s| {
         matches!(
@@ -79,7 +83,7 @@ fn combinable_table(statement: &Summary<'_>) -> Option<QualifiedName> {
             At::AtValidateConstraint | At::AtAttachPartition | At::AtDetachPartition | At::AtDetachPartitionFinalize
         )
     });
-    (alter.objtype == ObjectType::ObjectTable as i32 && !alone && statement.existing.contains(&table)).then_some(table)
+    (alter.objtype == ObjectType::ObjectTable as i32 && !alone && cx.acts_on_existing(&table)).then_some(table)
 }
 
 fn alter_commands(alter: &AlterTableStmt) -> impl Iterator<Item = At> + '_ {

@@ -1,11 +1,13 @@
 //! BW155 `rename-table`: `ALTER TABLE ... RENAME TO` on an existing table, unless the
 //! same transaction creates a view under the old name (bellows' own rename recipe).
 
+use std::ops::Range;
+
 use pg_query::protobuf::ObjectType;
 use pg_query::NodeEnum;
 
 use crate::lint::ast;
-use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, Summary};
+use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext, UnitCheck};
 use crate::model::QualifiedName;
 
 pub struct RenameTable;
@@ -25,36 +27,60 @@ impl Rule for RenameTable {
         &META
     }
 
-    fn check_unit(&self, statements: &[Summary<'_>], out: &mut Vec<Finding>) {
-        for (at, statement) in statements.iter().enumerate() {
-            let NodeEnum::RenameStmt(rename) = statement.node else { continue };
-            if rename.rename_type != ObjectType::ObjectTable as i32 {
-                continue;
+    fn unit(&self) -> Option<Box<dyn UnitCheck>> {
+        Some(Box::<Renames>::default())
+    }
+}
+
+/// Renames of existing tables inside the current transaction, waiting for a view under
+/// the old name before the transaction ends: the old name and where the rename is.
+#[derive(Default)]
+struct Renames(Vec<(QualifiedName, Range<usize>)>);
+
+impl UnitCheck for Renames {
+    fn statement(&mut self, cx: &StatementContext<'_>, out: &mut Vec<Finding>) {
+        if cx.in_transaction && !cx.ends_transaction() {
+            if let NodeEnum::ViewStmt(view) = cx.node {
+                let name = view.view.as_ref().map(ast::relation);
+                self.0.retain(|(old, _)| Some(old) != name.as_ref());
             }
-            let Some(table) = rename.relation.as_ref().map(ast::relation).filter(|t| statement.existing.contains(t)) else {
-                continue;
-            };
-            if statement.in_transaction && view_replaces(&table, &statements[at + 1..]) {
-                continue;
+        } else {
+            // The transaction ended (or there was none) without a view under the old name.
+            for (table, span) in self.0.drain(..) {
+                out.push(finding(&table, span));
             }
-            out.push(Finding::new(
-                statement.span_of("rename"),
-                format!("breaks the application version still running, which uses {table} under its old name"),
-                format!(
-                    "create a view `{}` over the renamed table in the same transaction, and drop it after the deploy (bellows' rename-table recipe: `renamed_from` in schema.toml)",
-                    table.name
-                ),
-            ));
+        }
+        let NodeEnum::RenameStmt(rename) = cx.node else { return };
+        if rename.rename_type != ObjectType::ObjectTable as i32 {
+            return;
+        }
+        let Some(table) = rename.relation.as_ref().map(ast::relation).filter(|t| cx.acts_on_existing(t)) else {
+            return;
+        };
+        let span = cx.span_of("rename");
+        if cx.in_transaction {
+            self.0.push((table, span));
+        } else {
+            out.push(finding(&table, span));
+        }
+    }
+
+    fn finish(self: Box<Self>, out: &mut Vec<Finding>) {
+        for (table, span) in self.0 {
+            out.push(finding(&table, span));
         }
     }
 }
 
-/// True when a view named `old` is created before the transaction of the rename ends.
-fn view_replaces(old: &QualifiedName, after: &[Summary<'_>]) -> bool {
-    after
-        .iter()
-        .take_while(|s| s.in_transaction && !s.ends_transaction())
-        .any(|s| matches!(s.node, NodeEnum::ViewStmt(v) if v.view.as_ref().map(ast::relation).as_ref() == Some(old)))
+fn finding(table: &QualifiedName, span: Range<usize>) -> Finding {
+    Finding::new(
+        span,
+        format!("breaks the application version still running, which uses {table} under its old name"),
+        format!(
+            "create a view `{}` over the renamed table in the same transaction, and drop it after the deploy (bellows' rename-table recipe: `renamed_from` in schema.toml)",
+            table.name
+        ),
+    )
 }
 
 #[cfg(test)]

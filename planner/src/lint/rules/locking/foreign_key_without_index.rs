@@ -8,7 +8,7 @@ use pg_query::protobuf::{node::Node as N, AlterTableType as At, ConstrType, Cons
 use pg_query::NodeEnum;
 
 use crate::lint::ast;
-use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, Summary};
+use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext, UnitCheck};
 use crate::model::QualifiedName;
 
 pub struct ForeignKeyWithoutIndex;
@@ -48,13 +48,19 @@ impl Rule for ForeignKeyWithoutIndex {
         &META
     }
 
-    fn check_unit(&self, statements: &[Summary<'_>], out: &mut Vec<Finding>) {
-        let mut declared = Declared::default();
-        for statement in statements {
-            declared.read(statement);
-        }
-        for fk in &declared.foreign_keys {
-            let keys = declared.keys.get(&fk.table).map(Vec::as_slice).unwrap_or_default();
+    fn unit(&self) -> Option<Box<dyn UnitCheck>> {
+        Some(Box::<Declared>::default())
+    }
+}
+
+impl UnitCheck for Declared {
+    fn statement(&mut self, cx: &StatementContext<'_>, _out: &mut Vec<Finding>) {
+        self.read(cx);
+    }
+
+    fn finish(self: Box<Self>, out: &mut Vec<Finding>) {
+        for fk in &self.foreign_keys {
+            let keys = self.keys.get(&fk.table).map(Vec::as_slice).unwrap_or_default();
             if keys.iter().any(|key| leads(key, &fk.columns)) {
                 continue;
             }
@@ -88,7 +94,7 @@ fn leads(key: &[String], columns: &[String]) -> bool {
 }
 
 impl Declared {
-    fn read(&mut self, statement: &Summary<'_>) {
+    fn read(&mut self, statement: &StatementContext<'_>) {
         match statement.node {
             NodeEnum::CreateStmt(create) => {
                 let Some(table) = create.relation.as_ref().map(ast::relation) else { return };
@@ -114,7 +120,7 @@ impl Declared {
             }
             NodeEnum::AlterTableStmt(alter) => {
                 let Some(table) = alter.relation.as_ref().map(ast::relation) else { return };
-                let new_table = !statement.existing.contains(&table);
+                let new_table = !statement.acts_on_existing(&table);
                 for cmd in ast::commands(alter) {
                     match ast::definition(cmd) {
                         Some(N::Constraint(c)) if cmd.subtype == At::AtAddConstraint as i32 => self.constraint(statement, &table, c, None, new_table),
@@ -132,7 +138,7 @@ impl Declared {
     }
 
     /// A constraint of `table`, in table form or as a constraint of `column`.
-    fn constraint(&mut self, statement: &Summary<'_>, table: &QualifiedName, c: &Constraint, column: Option<&str>, new_table: bool) {
+    fn constraint(&mut self, statement: &StatementContext<'_>, table: &QualifiedName, c: &Constraint, column: Option<&str>, new_table: bool) {
         let listed = |list| match column {
             Some(column) => vec![column.to_string()],
             None => ast::names(list),
