@@ -328,8 +328,8 @@ impl<'a> Linter<'a> {
         if let Some(unit) = self.unit.take() {
             self.end(unit);
         }
-        let diagnostics = finish(self.text, self.raw, &self.statement_spans, self.options);
         let lines = LineIndex::new(self.text);
+        let diagnostics = finish(self.text, &lines, self.raw, &self.statement_spans, self.options);
         let mut statements = self.statements;
         for statement in &mut statements {
             (statement.line, statement.column) = lines.position(statement.span.start);
@@ -345,12 +345,17 @@ impl<'a> Linter<'a> {
 
 /// Applies suppressions and severities, reports unused suppressions, and positions
 /// every diagnostic.
-fn finish(text: &str, raw: Vec<(&'static RuleMeta, Finding, Option<usize>)>, spans: &[Range<usize>], options: &LintOptions) -> Vec<Diagnostic> {
+fn finish(
+    text: &str,
+    lines: &LineIndex<'_>,
+    raw: Vec<(&'static RuleMeta, Finding, Option<usize>)>,
+    spans: &[Range<usize>],
+    options: &LintOptions,
+) -> Vec<Diagnostic> {
     let mut suppressions = suppress::find(text, 0..text.len());
     for s in suppressions.iter_mut().filter(|s| !s.whole_file) {
         s.statement = spans.iter().position(|span| span.start >= s.span.end);
     }
-    let lines = LineIndex::new(text);
     let mut out = Vec::new();
     for (meta, finding, statement) in raw {
         let silenced = suppressions

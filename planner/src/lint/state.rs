@@ -46,8 +46,12 @@ pub struct State {
     pub in_transaction: bool,
     /// The transaction was opened by the file itself with `BEGIN`.
     pub explicit_transaction: bool,
-    /// Locks taken since the transaction began, with the statement that took them.
-    pub held: Vec<(RelationLock, usize)>,
+    /// Per relation, the strongest lock taken since the transaction began, and the
+    /// (last) statement that took it.
+    held: BTreeMap<QualifiedName, (LockMode, usize)>,
+    /// ACCESS EXCLUSIVE locks taken on relations from before the file since the
+    /// transaction began, in order.
+    access_exclusive: Vec<(RelationLock, usize)>,
     /// `SET lock_timeout` is in force (session or transaction level).
     pub lock_timeout: bool,
     lock_timeout_local: bool,
@@ -82,14 +86,12 @@ impl State {
 
     /// The strongest lock held on `relation` since the transaction began.
     pub fn held_on(&self, relation: &QualifiedName) -> Option<(LockMode, usize)> {
-        self.held.iter().filter(|(l, _)| &l.relation == relation).map(|(l, i)| (l.mode, *i)).max()
+        self.held.get(relation).copied()
     }
 
     /// The first ACCESS EXCLUSIVE lock held on an existing table, if any.
     pub fn access_exclusive_held(&self) -> Option<&(RelationLock, usize)> {
-        self.held
-            .iter()
-            .find(|(l, _)| l.mode == LockMode::AccessExclusiveLock && !self.created.contains(&l.relation))
+        self.access_exclusive.iter().find(|(l, _)| !self.created.contains(&l.relation))
     }
 
     pub fn begin(&mut self, explicit: bool) {
@@ -97,6 +99,7 @@ impl State {
             self.in_transaction = true;
             self.explicit_transaction = explicit;
             self.held.clear();
+            self.access_exclusive.clear();
         }
     }
 
@@ -104,6 +107,7 @@ impl State {
         self.in_transaction = false;
         self.explicit_transaction = false;
         self.held.clear();
+        self.access_exclusive.clear();
         self.enum_values_added.clear();
         for constraint in self.constraints.values_mut() {
             constraint.added_in_transaction = false;
@@ -128,7 +132,13 @@ impl State {
             self.unguarded_lock = Some(statement);
         }
         if self.in_transaction {
-            self.held.extend(locks.iter().map(|l| (l.clone(), statement)));
+            for lock in locks {
+                if lock.mode == LockMode::AccessExclusiveLock && at_risk(&lock) {
+                    self.access_exclusive.push((lock.clone(), statement));
+                }
+                let held = self.held.entry(lock.relation.clone()).or_insert((lock.mode, statement));
+                *held = (*held).max((lock.mode, statement));
+            }
         }
     }
 }

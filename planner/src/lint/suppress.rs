@@ -19,31 +19,39 @@ pub struct Suppression {
 /// Finds the suppression comments in `text[range]`.
 pub fn find(text: &str, range: Range<usize>) -> Vec<Suppression> {
     let mut found = Vec::new();
-    let mut offset = range.start;
-    for line in text[range].split_inclusive('\n') {
-        if let Some(at) = line.find("--") {
-            let comment = line[at + 2..].trim();
-            if let Some(rest) = comment.strip_prefix("bellows:") {
-                let mut words = rest.split_whitespace();
-                let kind = words.next().unwrap_or("");
-                let whole_file = kind == "allow-file";
-                if whole_file || kind == "allow" {
-                    for rule in words.next().unwrap_or("").split(',').filter(|r| !r.is_empty()) {
-                        let start = offset + at;
-                        found.push(Suppression {
-                            rule: rule.to_string(),
-                            span: start..offset + line.trim_end().len(),
-                            whole_file,
-                            statement: None,
-                            used: false,
-                        });
-                    }
-                }
-            }
+    let mut last_line = None;
+    // Only lines that say `bellows:` can hold one: one search of the text, not one per line.
+    for (at, _) in text[range.clone()].match_indices("bellows:") {
+        let at = range.start + at;
+        let start = text[range.start..at].rfind('\n').map_or(range.start, |n| range.start + n + 1);
+        if last_line.replace(start) == Some(start) {
+            continue;
         }
-        offset += line.len();
+        let end = text[at..range.end].find('\n').map_or(range.end, |n| at + n + 1);
+        read_line(&text[start..end], start, &mut found);
     }
     found
+}
+
+/// The suppressions of one line of the file, which starts at `offset`.
+fn read_line(line: &str, offset: usize, found: &mut Vec<Suppression>) {
+    let Some(at) = line.find("--") else { return };
+    let Some(rest) = line[at + 2..].trim().strip_prefix("bellows:") else { return };
+    let mut words = rest.split_whitespace();
+    let kind = words.next().unwrap_or("");
+    let whole_file = kind == "allow-file";
+    if !whole_file && kind != "allow" {
+        return;
+    }
+    for rule in words.next().unwrap_or("").split(',').filter(|r| !r.is_empty()) {
+        found.push(Suppression {
+            rule: rule.to_string(),
+            span: offset + at..offset + line.trim_end().len(),
+            whole_file,
+            statement: None,
+            used: false,
+        });
+    }
 }
 
 #[cfg(test)]

@@ -90,5 +90,8 @@ mod tests {
         assert_eq!(fired(&lint_in_transaction(catalog), "BW140"), 0);
         let new_table = "CREATE TABLE t (a int);\nALTER TABLE t ADD COLUMN b int;\nUPDATE orgs SET x = 1;";
         assert_eq!(fired(&lint_in_transaction(new_table), "BW140"), 0);
+        // Renamed, the new table is still the file's own: its old name is no existing table.
+        let renamed = "CREATE TABLE t (a int);\nALTER TABLE t RENAME TO u;\nUPDATE orgs SET x = 1;";
+        assert_eq!(fired(&lint_in_transaction(renamed), "BW140"), 0);
     }
 }
