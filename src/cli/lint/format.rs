@@ -53,15 +53,16 @@ fn counts(reports: &Reports) -> (usize, usize) {
     all.fold((0, 0), |(e, w), d| if d.severity == Severity::Error { (e + 1, w) } else { (e, w + 1) })
 }
 
-pub fn json(reports: &Reports) -> String {
+/// The DESIGN.md contract, written as it is serialised: a long file's report is
+/// several times its size, and is never held twice in memory.
+pub fn json(reports: &Reports, out: &mut impl std::io::Write) -> std::io::Result<()> {
     #[derive(serde::Serialize)]
     struct Output<'a> {
         files: Vec<&'a FileReport>,
     }
     let files = reports.iter().map(|(r, _)| r).collect();
-    let mut out = serde_json::to_string_pretty(&Output { files }).expect("invariant: reports serialise");
-    out.push('\n');
-    out
+    serde_json::to_writer_pretty(&mut *out, &Output { files })?;
+    writeln!(out)
 }
 
 /// GitHub Actions workflow commands: one annotation per finding, on the clicked line.

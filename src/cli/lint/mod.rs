@@ -5,6 +5,7 @@ mod discover;
 mod format;
 mod sarif;
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -68,7 +69,13 @@ pub fn run(args: &LintArgs) -> Result<u8, Failure> {
         .collect();
     let output = match args.format {
         LintFormat::Text => format::text(&reports, stdout_color()),
-        LintFormat::Json => format::json(&reports),
+        LintFormat::Json => {
+            let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            format::json(&reports, &mut stdout)
+                .and_then(|()| stdout.flush())
+                .context("cannot write the report to standard output")?;
+            String::new()
+        }
         LintFormat::Sarif => format::sarif(&reports),
         LintFormat::Github => format::github(&reports),
         LintFormat::Markdown => format::markdown(&reports),
