@@ -216,3 +216,53 @@ fn the_shared_corpus_lints_without_panics_and_agrees_with_the_parser() {
     let stale: Vec<&&str> = justified.difference(&seen).collect();
     assert!(stale.is_empty(), "{summary}\njustified BW001s that no longer occur: {stale:?}");
 }
+
+/// The offsets just after each top-level `;`, by PostgreSQL's own scanner; `None` when
+/// the scanner rejects the text.
+fn scanner_statement_ends(sql: &str) -> Option<Vec<usize>> {
+    use pg_query::protobuf::Token;
+    let tokens = planner::lint::parse::scan_tokens(sql)?;
+    let mut ends = Vec::new();
+    let mut depth = 0i32;
+    for token in &tokens {
+        match Token::try_from(token.token).unwrap_or(Token::Nul) {
+            Token::Ascii40 => depth += 1,
+            Token::Ascii41 => depth -= 1,
+            Token::Ascii59 if depth <= 0 => {
+                ends.push(usize::try_from(token.end).expect("offsets are positive"));
+                depth = 0;
+            }
+            _ => {}
+        }
+    }
+    Some(ends)
+}
+
+/// Long units are cut into pieces by a fast lexer (a wrong cut costs a second parse, not
+/// a wrong answer, but should never happen): on every corpus file PostgreSQL's scanner
+/// accepts, it finds exactly the statement ends the scanner finds.
+#[test]
+fn the_fast_statement_splitter_agrees_with_the_scanner_on_the_corpus() {
+    let root = corpus();
+    let files = sql_files(&root);
+    let disagreements: Vec<String> = files
+        .par_iter()
+        .filter_map(|path| {
+            let text = String::from_utf8(std::fs::read(path).ok()?).ok()?;
+            let exact = scanner_statement_ends(&text)?;
+            let fast = planner::lint::parse::statement_ends(text.as_bytes());
+            let first = exact.iter().zip(&fast).position(|(a, b)| a != b).unwrap_or(exact.len().min(fast.len()));
+            (exact != fast).then(|| {
+                format!(
+                    "{}: statement end {} (scanner {:?}, fast {:?})",
+                    path.display(),
+                    first + 1,
+                    exact.get(first),
+                    fast.get(first)
+                )
+            })
+        })
+        .collect();
+    assert!(files.len() > MIN_MIGRATIONS, "the corpus walk found only {} files", files.len());
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}

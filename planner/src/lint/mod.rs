@@ -157,8 +157,8 @@ fn lint_in_pieces(path: &str, text: &str, diesel_metadata: Option<&str>, options
         return FileReport::unreadable(path, "the file contains a NUL byte; it is not SQL text".into());
     }
     let (layout, units) = source::units(path, text, diesel_metadata, options.assume_in_transaction);
-    let pieces: Vec<Vec<Range<usize>>> = units.par_iter().map(|u| parse::pieces(text, u.range.clone(), chunk)).collect();
-    let (unit_of, pieces): (Vec<usize>, Vec<Range<usize>>) = pieces
+    let pieces: Vec<Vec<parse::Piece>> = units.par_iter().map(|u| parse::pieces(text, u.range.clone(), chunk)).collect();
+    let (unit_of, pieces): (Vec<usize>, Vec<parse::Piece>) = pieces
         .into_iter()
         .enumerate()
         .flat_map(|(unit, pieces)| pieces.into_iter().map(move |piece| (unit, piece)))

@@ -39,62 +39,178 @@ pub const CHUNK: usize = 64 * 1024;
 /// Parses `text[range]` statement by statement, the pieces of a long unit (a schema
 /// dump, many migrations in one file) on all cores; the statements come back in order.
 pub fn parse_statements(text: &str, range: Range<usize>) -> Vec<Parsed> {
-    pieces(text, range, CHUNK)
-        .into_par_iter()
-        .flat_map_iter(|piece| parse_range(text, piece))
+    let pieces = pieces(text, range, CHUNK);
+    let parsed: Vec<ParsedPiece> = pieces.par_iter().map(|p| parse_piece(text, p.range.clone())).collect();
+    let mut parsed = parsed.into_iter().map(Some).collect::<Vec<_>>();
+    let mut out = Vec::new();
+    in_order(
+        text,
+        &pieces,
+        |at| parsed[at].take().expect("each piece is taken once"),
+        |_, _| {},
+        |_, statements| out.append(statements),
+    );
+    out
+}
+
+/// A part of a unit parsed on its own: the whole unit, or a piece of a long one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Piece {
+    pub range: Range<usize>,
+    /// The piece ends its unit (the others end just after a `;`).
+    pub last: bool,
+}
+
+/// `text[range]` cut into pieces that parse on their own: the whole range when it is
+/// shorter than `2 * chunk`, otherwise cut after the first `;` that ends a statement
+/// `chunk` bytes or more after the previous cut.
+pub fn pieces(text: &str, range: Range<usize>, chunk: usize) -> Vec<Piece> {
+    let unit = &text[range.clone()];
+    // `BEGIN ATOMIC` bodies hold `;`s that do not end the statement.
+    let atomic = || unit.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"atomic"));
+    if unit.len() <= 2 * chunk || atomic() {
+        return vec![Piece { range, last: true }];
+    }
+    let mut cuts = vec![0];
+    for end in statement_ends(unit.as_bytes()) {
+        if end - cuts[cuts.len() - 1] >= chunk && unit.len() - end >= chunk {
+            cuts.push(end);
+        }
+    }
+    cuts.push(unit.len());
+    let count = cuts.len() - 1;
+    cuts.windows(2)
+        .enumerate()
+        .map(|(at, w)| Piece {
+            range: range.start + w[0]..range.start + w[1],
+            last: at + 1 == count,
+        })
         .collect()
 }
 
-/// `text[range]` cut at statement boundaries into pieces that parse on their own: the
-/// whole range when it is shorter than `2 * chunk`, otherwise cut before the first
-/// statement that starts `chunk` bytes or more after the previous cut.
-pub fn pieces(text: &str, range: Range<usize>, chunk: usize) -> Vec<Range<usize>> {
-    let unit = &text[range.clone()];
-    // `BEGIN ATOMIC` bodies hold `;`s that the scanner-based split would cut.
-    let atomic = || unit.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"atomic"));
-    if unit.len() <= 2 * chunk || atomic() {
-        return vec![range];
+/// The offsets just after each `;` that ends a statement of `sql`. A fast lexer that
+/// knows only what can hide a `;` from PostgreSQL's scanner: quoted strings (with
+/// backslash escapes in `E'...'`), quoted identifiers, dollar quotes, comments (`/* */`
+/// nest) and parentheses. Where it could disagree with the scanner, the piece it cuts
+/// does not end where PostgreSQL sees a statement end, and [`in_order`] parses it again
+/// with the next one.
+pub fn statement_ends(sql: &[u8]) -> Vec<usize> {
+    let identifier = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80;
+    let tag_start = |b: u8| b.is_ascii_alphabetic() || b == b'_' || b >= 0x80;
+    let mut ends = Vec::new();
+    let (mut at, mut depth) = (0, 0i32);
+    // The offset just past the first `close` from `from`, or the end (unterminated).
+    let past = |from: usize, close: &[u8]| {
+        sql[from..]
+            .windows(close.len())
+            .position(|w| w == close)
+            .map_or(sql.len(), |i| from + i + close.len())
+    };
+    while at < sql.len() {
+        let previous = if at > 0 { sql[at - 1] } else { b' ' };
+        at = match sql[at] {
+            b';' => {
+                if depth <= 0 {
+                    ends.push(at + 1);
+                    depth = 0;
+                }
+                at + 1
+            }
+            b'(' => {
+                depth += 1;
+                at + 1
+            }
+            b')' => {
+                depth -= 1;
+                at + 1
+            }
+            b'\'' => {
+                // `E'...'` (the `E` starting a token) takes backslash escapes.
+                let escapes = matches!(previous, b'e' | b'E') && (at < 2 || !identifier(sql[at - 2]));
+                let mut i = at + 1;
+                loop {
+                    match sql.get(i) {
+                        None => break sql.len(),
+                        Some(b'\\') if escapes => i += 2,
+                        Some(b'\'') if sql.get(i + 1) == Some(&b'\'') => i += 2,
+                        Some(b'\'') => break i + 1,
+                        Some(_) => i += 1,
+                    }
+                }
+            }
+            b'"' => {
+                let mut i = at + 1;
+                loop {
+                    match sql.get(i) {
+                        None => break sql.len(),
+                        Some(b'"') if sql.get(i + 1) == Some(&b'"') => i += 2,
+                        Some(b'"') => break i + 1,
+                        Some(_) => i += 1,
+                    }
+                }
+            }
+            b'-' if sql.get(at + 1) == Some(&b'-') => past(at, b"\n"),
+            b'/' if sql.get(at + 1) == Some(&b'*') => {
+                let (mut i, mut nested) = (at + 2, 1);
+                while nested > 0 && i < sql.len() {
+                    if sql[i..].starts_with(b"/*") {
+                        nested += 1;
+                        i += 2;
+                    } else if sql[i..].starts_with(b"*/") {
+                        nested -= 1;
+                        i += 2;
+                    } else {
+                        i += 1;
+                    }
+                }
+                i.min(sql.len())
+            }
+            b'$' if !identifier(previous) => {
+                // `$tag$ ... $tag$`; `$1` and a `$` inside an identifier are not quotes.
+                let tag = sql[at + 1..].iter().take_while(|&&b| identifier(b) && b != b'$').count();
+                let delimiter_end = at + 1 + tag;
+                let tagged = tag == 0 || tag_start(sql[at + 1]);
+                if tagged && sql.get(delimiter_end) == Some(&b'$') {
+                    past(delimiter_end + 1, &sql[at..=delimiter_end])
+                } else {
+                    at + 1
+                }
+            }
+            _ => at + 1,
+        };
     }
-    let mut bounds = vec![0];
-    for piece in split(unit) {
-        if piece.start - bounds[bounds.len() - 1] >= chunk {
-            bounds.push(piece.start);
-        }
-    }
-    bounds.push(unit.len());
-    bounds.windows(2).map(|w| range.start + w[0]..range.start + w[1]).collect()
+    ends
 }
 
 /// Results each parse thread may have waiting for `check`: enough to keep the threads
 /// busy, few enough that the syntax trees of a long file are never all in memory.
 const AHEAD: usize = 2;
 
-/// Parses `pieces` of `text` and hands each one's statements to `check`, in order. With
+/// Parses `pieces` of `text` and hands each one's statements to `check`, in order
+/// (`check` may keep them; what it leaves is freed). With
 /// more than one thread the pieces are parsed on `threads` threads while `check` runs on
 /// the calling one; every parse thread also frees the trees it built once `check` is
 /// done with them (memory freed by another thread is reused late, and more of it is
 /// touched).
-pub fn parse_in_order(text: &str, pieces: &[Range<usize>], threads: usize, mut check: impl FnMut(usize, &[Parsed])) {
+pub fn parse_in_order(text: &str, pieces: &[Piece], threads: usize, check: impl FnMut(usize, &mut Vec<Parsed>)) {
     let threads = threads.min(pieces.len());
     if threads < 2 {
-        for (at, piece) in pieces.iter().enumerate() {
-            check(at, &parse_range(text, piece.clone()));
-        }
+        in_order(text, pieces, |at| parse_piece(text, pieces[at].range.clone()), |_, _| {}, check);
         return;
     }
     std::thread::scope(|scope| {
         let mut parsed = Vec::with_capacity(threads);
         let mut done = Vec::with_capacity(threads);
         for thread in 0..threads {
-            let (parsed_tx, parsed_rx) = mpsc::sync_channel::<Vec<Parsed>>(AHEAD);
-            let (done_tx, done_rx) = mpsc::channel::<Vec<Parsed>>();
+            let (parsed_tx, parsed_rx) = mpsc::sync_channel::<ParsedPiece>(AHEAD);
+            let (done_tx, done_rx) = mpsc::channel::<ParsedPiece>();
             parsed.push(parsed_rx);
             done.push(done_tx);
             scope.spawn(move || {
                 // Thread `thread` parses every `threads`-th piece, so each channel is in order.
                 for piece in pieces.iter().skip(thread).step_by(threads) {
                     done_rx.try_iter().for_each(drop);
-                    if parsed_tx.send(parse_range(text, piece.clone())).is_err() {
+                    if parsed_tx.send(parse_piece(text, piece.range.clone())).is_err() {
                         break;
                     }
                 }
@@ -103,30 +219,80 @@ pub fn parse_in_order(text: &str, pieces: &[Range<usize>], threads: usize, mut c
                 done_rx.iter().for_each(drop);
             });
         }
-        for at in 0..pieces.len() {
-            let thread = at % threads;
-            let statements = parsed[thread].recv().expect("invariant: a parse thread sends every piece it is given");
-            check(at, &statements);
+        in_order(
+            text,
+            pieces,
+            |at| parsed[at % threads].recv().expect("invariant: a parse thread sends every piece it is given"),
             // The thread is gone only if it panicked, which the scope reports.
-            let _ = done[thread].send(statements);
-        }
+            |at, piece| drop(done[at % threads].send(piece)),
+            check,
+        );
         drop(done);
     });
+}
+
+/// The statements of a piece, and whether PostgreSQL's scanner agrees that the piece
+/// ends where a statement ends.
+pub struct ParsedPiece {
+    statements: Vec<Parsed>,
+    ends_a_statement: bool,
+}
+
+/// Takes the parsed pieces in order (`next`), hands their statements to `check`, and
+/// gives each back (`give_back`) to be freed by the thread that built it. A piece that
+/// does not end where a statement ends (a cut the scanner disagrees with) is parsed
+/// again here together with the pieces after it, until one does.
+fn in_order(
+    text: &str,
+    pieces: &[Piece],
+    mut next: impl FnMut(usize) -> ParsedPiece,
+    mut give_back: impl FnMut(usize, ParsedPiece),
+    mut check: impl FnMut(usize, &mut Vec<Parsed>),
+) {
+    let mut at = 0;
+    while at < pieces.len() {
+        let first = at;
+        let mut parsed = next(at);
+        if parsed.ends_a_statement || pieces[at].last {
+            check(first, &mut parsed.statements);
+            give_back(at, parsed);
+        } else {
+            give_back(at, parsed);
+            let mut merged = loop {
+                at += 1;
+                let parsed = next(at);
+                give_back(at, parsed);
+                let merged = parse_piece(text, pieces[first].range.start..pieces[at].range.end);
+                if merged.ends_a_statement || pieces[at].last {
+                    break merged;
+                }
+            };
+            check(first, &mut merged.statements);
+        }
+        at += 1;
+    }
 }
 
 /// Parses `text[range]`, which holds whole statements; a statement that does not parse
 /// is a problem at its position, and the statements around it are still parsed.
 pub fn parse_range(text: &str, range: Range<usize>) -> Vec<Parsed> {
+    parse_piece(text, range).statements
+}
+
+fn parse_piece(text: &str, range: Range<usize>) -> ParsedPiece {
     let unit = &text[range.clone()];
     let base = range.start;
     if nesting_depth(unit) > MAX_NESTING {
         let start = base + skip_trivia(unit, 0);
-        return vec![Parsed {
-            span: start..range.end,
-            result: Err(Problem::TooDeep),
-        }];
+        return ParsedPiece {
+            statements: vec![Parsed {
+                span: start..range.end,
+                result: Err(Problem::TooDeep),
+            }],
+            ends_a_statement: true,
+        };
     }
-    match pg_query::parse(unit, 0) {
+    let statements = match pg_query::parse(unit, 0) {
         Ok(parsed) => parsed
             .protobuf
             .stmts
@@ -145,7 +311,15 @@ pub fn parse_range(text: &str, range: Range<usize>) -> Vec<Parsed> {
                 })
             })
             .collect(),
-        Err(_) => split(unit).into_iter().map(|piece| parse_one(unit, base, piece)).collect(),
+        Err(_) => {
+            let (pieces, ends_a_statement) = split(unit);
+            let statements = pieces.into_iter().map(|piece| parse_one(unit, base, piece)).collect();
+            return ParsedPiece { statements, ends_a_statement };
+        }
+    };
+    ParsedPiece {
+        statements,
+        ends_a_statement: true,
     }
 }
 
@@ -171,16 +345,24 @@ fn parse_one(unit: &str, base: usize, piece: Range<usize>) -> Parsed {
     Parsed { span, result }
 }
 
+/// PostgreSQL's scanner's tokens of `sql`, or `None` when it rejects the text (an
+/// unterminated string or comment). `pg_query::scan_tokens` (18.1) builds a slice from a
+/// null pointer when the text has no token at all (undefined behaviour, an abort in a
+/// debug build), so a `;` on a line of its own follows the text and is dropped again.
+pub fn scan_tokens(sql: &str) -> Option<Vec<pg_query::protobuf::ScanToken>> {
+    let mut tokens = pg_query::scan_tokens(&format!("{sql}\n;")).ok()?;
+    tokens.retain(|t| usize::try_from(t.start).is_ok_and(|start| start < sql.len()));
+    Some(tokens)
+}
+
 /// Splits at top-level `;` tokens, using PostgreSQL's own scanner so that strings,
-/// comments and dollar quotes are respected. Unscannable text stays one piece.
-fn split(unit: &str) -> Vec<Range<usize>> {
-    let Ok(tokens) = pg_query::scan_tokens(unit) else {
+/// comments and dollar quotes are respected, and says whether the text ends where a
+/// statement ends. Unscannable text stays one piece.
+fn split(unit: &str) -> (Vec<Range<usize>>, bool) {
+    let Some(tokens) = scan_tokens(unit) else {
         let start = skip_trivia(unit, 0);
-        return if start < unit.len() {
-            std::iter::once(start..unit.len()).collect()
-        } else {
-            Vec::new()
-        };
+        let pieces = (start < unit.len()).then_some(start..unit.len()).into_iter().collect();
+        return (pieces, false);
     };
     let mut pieces = Vec::new();
     let mut start = 0;
@@ -199,8 +381,9 @@ fn split(unit: &str) -> Vec<Range<usize>> {
             _ => {}
         }
     }
+    let ends_a_statement = depth == 0 && trimmed_span(unit, start, unit.len()).is_empty();
     push_piece(unit, &mut pieces, start, unit.len());
-    pieces
+    (pieces, ends_a_statement)
 }
 
 fn push_piece(unit: &str, pieces: &mut Vec<Range<usize>>, start: usize, end: usize) {
@@ -272,16 +455,86 @@ mod tests {
     #[test]
     fn a_long_unit_parsed_in_chunks_gives_the_statements_of_a_whole_parse() {
         let one = "CREATE TABLE t (a int, s text DEFAULT 'x;y');\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$;\nALTER TABLE t ADD COLUM b int;\n-- a comment; with a semicolon\nCREATE INDEX i ON t (a);\n";
-        let text = one.repeat(2 * CHUNK / one.len() + 100);
+        let text = one.repeat(4 * CHUNK / one.len());
         let chunked = parse_statements(&text, 0..text.len());
         assert!(pieces(&text, 0..text.len(), CHUNK).len() > 2);
+        assert!(pieces(&text, 0..text.len(), CHUNK).iter().filter(|p| p.last).count() == 1);
         let whole = parse_range(&text, 0..text.len());
         assert_eq!(chunked.len(), whole.len());
-        assert_eq!(chunked.len(), 4 * (2 * CHUNK / one.len() + 100));
+        assert_eq!(chunked.len(), 4 * (4 * CHUNK / one.len()));
         for (a, b) in chunked.iter().zip(&whole) {
             assert_eq!((&a.span, a.result.is_ok()), (&b.span, b.result.is_ok()));
         }
         assert!(chunked.iter().any(|p| matches!(p.result, Err(Problem::Syntax { .. }))));
+    }
+
+    #[test]
+    fn the_fast_splitter_ends_statements_where_the_scanner_does() {
+        let cases: &[(&str, &[&str])] = &[
+            ("SELECT 1; SELECT 2", &["SELECT 1;"]),
+            ("SELECT 'a;b''c;'; SELECT 2;", &["SELECT 'a;b''c;';", " SELECT 2;"]),
+            // Backslash escapes only in E'' strings (standard_conforming_strings is on).
+            (
+                "SELECT E'a\\';b'; SELECT '\\'; SELECT 3;",
+                &["SELECT E'a\\';b';", " SELECT '\\';", " SELECT 3;"],
+            ),
+            ("SELECT \"a;\"\"b\" FROM t; SELECT 2;", &["SELECT \"a;\"\"b\" FROM t;", " SELECT 2;"]),
+            ("DO $$ BEGIN PERFORM 1; END $$; SELECT 2;", &["DO $$ BEGIN PERFORM 1; END $$;", " SELECT 2;"]),
+            ("DO $x$ a; $$ b; $x$; SELECT 2;", &["DO $x$ a; $$ b; $x$;", " SELECT 2;"]),
+            // `$1` is a parameter and `a$b$` an identifier, not dollar quotes.
+            ("SELECT $1; SELECT a$b$; SELECT 3;", &["SELECT $1;", " SELECT a$b$;", " SELECT 3;"]),
+            (
+                "SELECT 1 /* a /* b; */ c; */; -- d;\nSELECT 2;",
+                &["SELECT 1 /* a /* b; */ c; */;", " -- d;\nSELECT 2;"],
+            ),
+            (
+                "CREATE RULE r AS ON INSERT TO t DO ALSO (SELECT 1; SELECT 2); SELECT 3;",
+                &["CREATE RULE r AS ON INSERT TO t DO ALSO (SELECT 1; SELECT 2);", " SELECT 3;"],
+            ),
+            ("SELECT 'unterminated; SELECT 2;", &[]),
+        ];
+        for (sql, statements) in cases {
+            let ends = statement_ends(sql.as_bytes());
+            let found: Vec<&str> = std::iter::once(0).chain(ends.iter().copied()).zip(&ends).map(|(a, &b)| &sql[a..b]).collect();
+            assert_eq!(found, *statements, "{sql}");
+        }
+    }
+
+    #[test]
+    fn a_wrong_cut_is_parsed_again_with_the_next_piece() {
+        let text = "SELECT 'a;b';\nSELECT $$ c; d $$;\nSELECT 3;\nSELECT 4;";
+        let whole = parse_range(text, 0..text.len());
+        // Cut inside the string and inside the dollar quote, as a lexer that missed them would.
+        let cuts = [0, 10, 25, text.find("SELECT 3").unwrap(), text.len()];
+        let pieces: Vec<Piece> = cuts
+            .windows(2)
+            .map(|w| Piece {
+                range: w[0]..w[1],
+                last: w[1] == text.len(),
+            })
+            .collect();
+        for threads in [1, 2] {
+            let mut checked = Vec::new();
+            parse_in_order(text, &pieces, threads, |at, statements| checked.push((at, std::mem::take(statements))));
+            let firsts: Vec<usize> = checked.iter().map(|(at, _)| *at).collect();
+            assert_eq!(firsts, [0, 3], "the first three pieces are parsed as one");
+            let statements: Vec<Parsed> = checked.into_iter().flat_map(|(_, s)| s).collect();
+            assert_eq!(statements.len(), 4);
+            // Node locations count from the start of what was parsed; spans from the file's.
+            for (a, b) in statements.iter().zip(&whole) {
+                assert_eq!((&a.span, a.result.is_ok()), (&b.span, b.result.is_ok()));
+            }
+        }
+    }
+
+    #[test]
+    fn scanning_text_without_tokens_is_safe() {
+        assert_eq!(scan_tokens("").map(|t| t.len()), Some(0));
+        assert_eq!(scan_tokens(" \n\t").map(|t| t.len()), Some(0));
+        assert_eq!(scan_tokens("-- a comment is a token").map(|t| t.len()), Some(1));
+        assert_eq!(scan_tokens("/* unterminated"), None);
+        assert_eq!(scan_tokens("SELECT 1 -- x").map(|t| t.len()), Some(3));
+        assert_eq!(split("-- nothing;\n"), (Vec::new(), true));
     }
 
     fn spans(text: &str) -> Vec<(&str, bool)> {
