@@ -60,19 +60,32 @@ pub fn constr_type(c: &Constraint) -> ConstrType {
 /// A column definition as the model's `Column` (type unknown types are kept as user
 /// types; an unparseable default is dropped).
 pub fn column(def: &ColumnDef) -> Option<Column> {
+    column_with(def, true)
+}
+
+/// [`column`] without its default and generation expressions: its name, type,
+/// nullability and identity, which is what the linter's state keeps of a column the
+/// file declares. Rendering an expression means deparsing it, the costliest part, and
+/// rules read expressions from the statement itself.
+pub fn column_shape(def: &ColumnDef) -> Option<Column> {
+    column_with(def, false)
+}
+
+fn column_with(def: &ColumnDef, expressions: bool) -> Option<Column> {
     let ty = type_from_ast(def.type_name.as_ref()?).ok()?;
     let mut column = Column::new(def.colname.clone(), ty);
     column.nullable = !def.is_not_null;
-    column.default = def.raw_default.as_deref().and_then(expr_from_node);
+    let render = |expr: Option<&Node>| expr.filter(|_| expressions).and_then(expr_from_node);
+    column.default = render(def.raw_default.as_deref());
     for c in constraints(&def.constraints) {
         match constr_type(c) {
             ConstrType::ConstrNotnull | ConstrType::ConstrPrimary => column.nullable = false,
-            ConstrType::ConstrDefault => column.default = c.raw_expr.as_deref().and_then(expr_from_node),
+            ConstrType::ConstrDefault => column.default = render(c.raw_expr.as_deref()),
             ConstrType::ConstrIdentity => {
                 column.identity = Some(crate::model::Identity::ByDefault);
                 column.nullable = false;
             }
-            ConstrType::ConstrGenerated => column.generated = c.raw_expr.as_deref().and_then(expr_from_node),
+            ConstrType::ConstrGenerated => column.generated = render(c.raw_expr.as_deref()),
             _ => {}
         }
     }

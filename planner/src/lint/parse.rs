@@ -34,7 +34,7 @@ pub enum Problem {
 
 /// Units longer than twice this are cut into pieces of about this size, parsed on all
 /// cores.
-pub const CHUNK: usize = 64 * 1024;
+pub const CHUNK: usize = 32 * 1024;
 
 /// Parses `text[range]` statement by statement, the pieces of a long unit (a schema
 /// dump, many migrations in one file) on all cores; the statements come back in order.

@@ -24,7 +24,8 @@ pub struct KnownConstraint {
 
 #[derive(Clone, Debug, Default)]
 pub struct State {
-    /// Tables and columns known from the file (and, later, from a live schema).
+    /// Tables and columns known from the file (and, later, from a live schema). Column
+    /// defaults and generation expressions are not kept (see `ast::column_shape`).
     pub schema: Schema,
     /// Relations created by this file: empty and invisible to others until commit, so
     /// not at risk.

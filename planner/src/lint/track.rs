@@ -79,7 +79,7 @@ fn create_table(create: &pg_query::protobuf::CreateStmt, state: &mut State) {
     for element in &create.table_elts {
         match &element.node {
             Some(N::ColumnDef(def)) => {
-                if let Some(column) = ast::column(def) {
+                if let Some(column) = ast::column_shape(def) {
                     table.columns.push(column);
                 }
                 for c in ast::constraints(&def.constraints) {
@@ -100,7 +100,7 @@ fn alter_command(cmd: &pg_query::protobuf::AlterTableCmd, table: &QualifiedName,
     let known = state.schema.tables.entry(table.clone()).or_insert_with(|| Table::new(table.clone()));
     match (subtype, def) {
         (At::AtAddColumn, Some(N::ColumnDef(def))) => {
-            if let Some(column) = ast::column(def) {
+            if let Some(column) = ast::column_shape(def) {
                 known.columns.retain(|c| c.name != column.name);
                 state.not_null_set.remove(&(table.clone(), column.name.clone()));
                 known.columns.push(column);
