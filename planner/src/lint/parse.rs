@@ -9,7 +9,7 @@ use pg_query::protobuf::Token;
 use pg_query::NodeEnum;
 use rayon::prelude::*;
 
-use crate::sql::parse_failure;
+use crate::sql::{parse_tree, TreeError};
 
 /// Deeper nesting than this is refused before parsing: the parser's stack and the
 /// protobuf decoder both have limits, and no migration needs it.
@@ -292,9 +292,8 @@ fn parse_piece(text: &str, range: Range<usize>) -> ParsedPiece {
             ends_a_statement: true,
         };
     }
-    let statements = match pg_query::parse(unit, 0) {
-        Ok(parsed) => parsed
-            .protobuf
+    let statements = match parse_tree(unit) {
+        Ok(tree) => tree
             .stmts
             .into_iter()
             .filter_map(|raw| {
@@ -326,21 +325,19 @@ fn parse_piece(text: &str, range: Range<usize>) -> ParsedPiece {
 fn parse_one(unit: &str, base: usize, piece: Range<usize>) -> Parsed {
     let text = &unit[piece.clone()];
     let span = base + piece.start..base + piece.end;
-    let result = match pg_query::parse(text, 0) {
-        Ok(parsed) => match parsed.protobuf.stmts.into_iter().next().and_then(|s| s.stmt).and_then(|s| s.node) {
+    let result = match parse_tree(text) {
+        Ok(tree) => match tree.stmts.into_iter().next().and_then(|s| s.stmt).and_then(|s| s.node) {
             Some(node) => Ok(node),
             None => Err(Problem::Syntax {
                 message: "empty statement".into(),
                 offset: span.start,
             }),
         },
-        Err(pg_query::Error::Decode(_)) => Err(Problem::TooDeep),
-        Err(error) => {
-            let failure = parse_failure(text);
-            let message = failure.as_ref().map_or_else(|| error.to_string(), |f| f.message.clone());
-            let offset = span.start + failure.and_then(|f| f.offset).unwrap_or(0);
-            Err(Problem::Syntax { message, offset })
-        }
+        Err(TreeError::TooDeep) => Err(Problem::TooDeep),
+        Err(TreeError::Syntax(failure)) => Err(Problem::Syntax {
+            message: failure.message,
+            offset: span.start + failure.offset.unwrap_or(0),
+        }),
     };
     Parsed { span, result }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use pg_query::protobuf::{a_const, node::Node as N, Node, SelectStmt};
 
-use super::error_position::parse_failure;
+use super::libpg_query::parse_failure;
 use super::walk::{strings, walk};
 use crate::model::{Expr, SqlType, TypeBase, SERIAL_NAMES};
 

@@ -1,9 +1,9 @@
 //! SQL through pg_query, the real PostgreSQL parser: schema.toml fragments, error
 //! positions, and a complete syntax-tree walk.
 
-pub mod error_position;
 pub mod fragment;
+pub mod libpg_query;
 pub mod walk;
 
-pub use error_position::{parse_failure, ParseFailure};
 pub use fragment::{expr_from_node, parse_expression, parse_predicate, parse_type, string_value, type_from_ast, FragmentError};
+pub use libpg_query::{parse_failure, parse_tree, ParseFailure, TreeError};

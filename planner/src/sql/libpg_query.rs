@@ -1,0 +1,161 @@
+//! Calls into the vendored libpg_query (the static library the `pg_query` crate links)
+//! where the crate's API falls short:
+//!
+//! - `pg_query::parse` reports only the message of a syntax error; libpg_query also
+//!   records the cursor position (PostgreSQL's `cursorpos`, 1-based, in bytes), which is
+//!   what turns "syntax error at or near ..." into a line and a column;
+//! - `pg_query::parse` also walks every tree it returns to list its tables, functions
+//!   and filter columns, which the linter never reads: [`parse_tree`] returns the tree
+//!   alone, and the position of a failure with it.
+
+use std::ffi::{c_char, c_int, CStr, CString};
+
+use prost::Message as _;
+
+#[repr(C)]
+struct PgQueryError {
+    message: *mut c_char,
+    funcname: *mut c_char,
+    filename: *mut c_char,
+    lineno: c_int,
+    cursorpos: c_int,
+    context: *mut c_char,
+}
+
+#[repr(C)]
+struct PgQueryParseResult {
+    parse_tree: *mut c_char,
+    stderr_buffer: *mut c_char,
+    error: *mut PgQueryError,
+}
+
+#[repr(C)]
+struct PgQueryProtobuf {
+    len: usize,
+    data: *mut c_char,
+}
+
+#[repr(C)]
+struct PgQueryProtobufParseResult {
+    parse_tree: PgQueryProtobuf,
+    stderr_buffer: *mut c_char,
+    error: *mut PgQueryError,
+}
+
+extern "C" {
+    // Declared in libpg_query's pg_query.h, linked by the `pg_query` crate.
+    fn pg_query_parse(input: *const c_char) -> PgQueryParseResult;
+    fn pg_query_free_parse_result(result: PgQueryParseResult);
+    fn pg_query_parse_protobuf_opts(input: *const c_char, parser_options: c_int) -> PgQueryProtobufParseResult;
+    fn pg_query_free_protobuf_parse_result(result: PgQueryProtobufParseResult);
+}
+
+/// Why [`parse_tree`] has no tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TreeError {
+    /// PostgreSQL's parser rejects the text.
+    Syntax(ParseFailure),
+    /// The tree is nested deeper than its decoder takes.
+    TooDeep,
+}
+
+/// Parses `sql` (default parser options) into pg_query's syntax tree, or says why and
+/// where it fails.
+pub fn parse_tree(sql: &str) -> Result<pg_query::protobuf::ParseResult, TreeError> {
+    let Ok(input) = CString::new(sql) else {
+        return Err(TreeError::Syntax(ParseFailure {
+            message: "text contains a NUL byte".into(),
+            offset: sql.find('\0'),
+        }));
+    };
+    // SAFETY: `input` is a valid NUL-terminated string that outlives the call; the
+    // result is read before it is freed, and freed exactly once. On success libpg_query
+    // returns `len` bytes at `data` (possibly none, then `data` may be null).
+    unsafe {
+        let result = pg_query_parse_protobuf_opts(input.as_ptr(), 0);
+        let tree = if !result.error.is_null() {
+            Err(TreeError::Syntax(failure(&*result.error, sql)))
+        } else {
+            let bytes = if result.parse_tree.len == 0 {
+                &[][..]
+            } else {
+                std::slice::from_raw_parts(result.parse_tree.data.cast::<u8>(), result.parse_tree.len)
+            };
+            pg_query::protobuf::ParseResult::decode(bytes).map_err(|_| TreeError::TooDeep)
+        };
+        pg_query_free_protobuf_parse_result(result);
+        tree
+    }
+}
+
+fn failure(error: &PgQueryError, sql: &str) -> ParseFailure {
+    // SAFETY: libpg_query sets `message` on every error it returns.
+    let message = unsafe { CStr::from_ptr(error.message) }.to_string_lossy().into_owned();
+    let offset = usize::try_from(error.cursorpos).ok().filter(|&p| p > 0).map(|p| (p - 1).min(sql.len()));
+    ParseFailure { message, offset }
+}
+
+/// A parse failure: PostgreSQL's message and the byte offset (0-based) it points at,
+/// when the parser gave one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseFailure {
+    pub message: String,
+    pub offset: Option<usize>,
+}
+
+/// Parses `sql` only to learn why and where it fails; `None` when it parses.
+pub fn parse_failure(sql: &str) -> Option<ParseFailure> {
+    let Ok(input) = CString::new(sql) else {
+        let offset = sql.find('\0');
+        return Some(ParseFailure {
+            message: "text contains a NUL byte".into(),
+            offset,
+        });
+    };
+    // SAFETY: `input` is a valid NUL-terminated string that outlives the call; the
+    // result is read before it is freed, and freed exactly once.
+    unsafe {
+        let result = pg_query_parse(input.as_ptr());
+        let failure = (!result.error.is_null()).then(|| failure(&*result.error, sql));
+        pg_query_free_parse_result(result);
+        failure
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_the_offending_token() {
+        let failure = parse_failure("SELECT 1;\nSELEC 2").expect("must fail");
+        assert_eq!(failure.message, "syntax error at or near \"SELEC\"");
+        assert_eq!(failure.offset, Some(10));
+    }
+
+    #[test]
+    fn the_tree_alone_or_the_failure_with_its_position() {
+        let tree = parse_tree("SELECT 1; CREATE TABLE t (id int)").expect("parses");
+        assert_eq!(tree.stmts.len(), 2);
+        assert_eq!(parse_tree("").map(|t| t.stmts.len()), Ok(0));
+        assert_eq!(parse_tree("-- nothing").map(|t| t.stmts.len()), Ok(0));
+        let Err(TreeError::Syntax(failure)) = parse_tree("SELECT 1;\nSELEC 2") else {
+            panic!("must fail")
+        };
+        assert_eq!((failure.message.as_str(), failure.offset), ("syntax error at or near \"SELEC\"", Some(10)));
+        let deep = format!("SELECT {}1{}", "1 + (".repeat(300), ")".repeat(300));
+        assert_eq!(parse_tree(&deep).err(), Some(TreeError::TooDeep));
+    }
+
+    #[test]
+    fn valid_sql_has_no_failure() {
+        assert_eq!(parse_failure("CREATE TABLE t (id int)"), None);
+    }
+
+    #[test]
+    fn end_of_input_points_at_the_end() {
+        let failure = parse_failure("SELECT (1").expect("must fail");
+        assert!(failure.message.contains("end of input"), "{failure:?}");
+        assert_eq!(failure.offset, Some(9));
+    }
+}
