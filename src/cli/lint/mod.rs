@@ -5,7 +5,7 @@ mod discover;
 mod format;
 mod sarif;
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -70,8 +70,9 @@ pub fn run(args: &LintArgs) -> Result<u8, Failure> {
     let output = match args.format {
         LintFormat::Text => format::text(&reports, stdout_color()),
         LintFormat::Json => {
+            let pretty = std::io::stdout().is_terminal();
             let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-            format::json(&reports, &mut stdout)
+            format::json(&reports, pretty, &mut stdout)
                 .and_then(|()| stdout.flush())
                 .context("cannot write the report to standard output")?;
             String::new()
