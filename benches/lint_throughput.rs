@@ -3,7 +3,8 @@
 //! it in one file (throughput should not fall: linear in input size), and for every
 //! file of `migrations/` linted one by one on one thread and then across all cores.
 //! Where `squawk` (PyPI `squawk-cli`) is on PATH, it runs on the same files, and the
-//! command `bellows lint` as a process is compared with it. Run with
+//! command `bellows lint` as a process is compared with it: the two commands take turns,
+//! run after run, so that a noisy machine slows both alike. Run with
 //! `cargo bench --bench lint_throughput`.
 
 use std::path::{Path, PathBuf};
@@ -76,31 +77,57 @@ fn statements(reports: &[FileReport]) -> usize {
     reports.iter().map(|r| r.statements.len()).sum()
 }
 
-/// Runs a command `RUNS` times and returns its median wall-clock time, or why it cannot.
-fn time_command(program: &str, args: &[&str]) -> Result<Duration, String> {
-    let mut times = Vec::new();
-    for _ in 0..RUNS {
-        let start = Instant::now();
-        let status = Command::new(program)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .map_err(|e| format!("{program}: {e}"))?;
-        times.push(start.elapsed());
-        // Both tools exit non-zero when they report findings; a crash is a signal.
-        if status.code().is_none() {
-            return Err(format!("{program} was killed: {status}"));
+/// Process runs per command on the corpus file (fewer on the 8x file: see `turns`).
+const PROCESS_RUNS: usize = 11;
+
+/// One wall-clock run of a command, output discarded, or why it cannot run.
+fn run_command(program: &str, args: &[&str]) -> Result<Duration, String> {
+    let start = Instant::now();
+    let status = Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|e| format!("{program}: {e}"))?;
+    // Both tools exit non-zero when they report findings; a crash is a signal.
+    match status.code() {
+        Some(_) => Ok(start.elapsed()),
+        None => Err(format!("{program} was killed: {status}")),
+    }
+}
+
+/// Runs the commands in turn, `runs` times each (fewer when a round takes over 20 s),
+/// and returns each one's median wall-clock time, or why it could not run.
+fn turns(commands: &[(&str, Vec<&str>)], runs: usize) -> Vec<Result<Duration, String>> {
+    let mut times: Vec<Result<Vec<Duration>, String>> = commands.iter().map(|_| Ok(Vec::new())).collect();
+    let started = Instant::now();
+    for round in 0..runs {
+        for ((program, args), times) in commands.iter().zip(&mut times) {
+            if let Ok(list) = times {
+                match run_command(program, args) {
+                    Ok(time) => list.push(time),
+                    Err(e) => *times = Err(e),
+                }
+            }
         }
-        if times.iter().sum::<Duration>() > Duration::from_secs(120) {
+        if started.elapsed() > Duration::from_secs(20) * (round as u32 + 1) && round >= 2 {
             break;
         }
     }
-    times.sort();
-    Ok(times[times.len() / 2])
+    times
+        .into_iter()
+        .map(|t| {
+            t.map(|mut list| {
+                list.sort();
+                list[list.len() / 2]
+            })
+        })
+        .collect()
 }
 
 fn main() {
+    // As the `bellows` binary does.
+    planner::sql::libpg_query::keep_parser_memory();
     let root = corpus();
     let options = LintOptions::default();
     println!("lint throughput, median of {RUNS} runs, {} cores", rayon::current_num_threads());
@@ -143,7 +170,7 @@ fn main() {
         (one_path.clone(), one.len(), one_statements, "all-shared-migrations.sql"),
         (eight_path.clone(), eight.len(), eight_statements, "8 x all-shared-migrations.sql"),
     ];
-    println!("\nas processes, JSON output discarded (wall clock):");
+    println!("\nas processes, JSON output discarded (wall clock, median of up to {PROCESS_RUNS} runs taken in turns):");
     // pip installs console scripts in ~/.local/bin, which is often not on PATH.
     let local = std::env::var_os("HOME").map(|h| Path::new(&h).join(".local/bin/squawk"));
     let squawk = local.filter(|p| p.is_file()).map_or("squawk".to_string(), |p| p.display().to_string());
@@ -154,17 +181,21 @@ fn main() {
     }
     for (path, size, count, name) in &inputs {
         let path = path.to_str().expect("a UTF-8 path");
-        let ours = time_command(bellows, &["lint", "--format", "json", path]).expect("run bellows lint");
-        let ours_rate = line(&format!("bellows lint {name}"), *size, *count, ours);
+        let mut commands = vec![(bellows, vec!["lint", "--format", "json", path])];
         if squawk_version.is_some() {
             // The same kind of output for both: JSON, not the terminal rendering.
-            match time_command(&squawk, &["--reporter", "json", path]) {
-                Ok(theirs) => {
-                    let theirs_rate = line(&format!("squawk {name}"), *size, *count, theirs);
-                    println!("{:<44} {:>8.2}x", "  bellows / squawk throughput", ours_rate / theirs_rate);
-                }
-                Err(e) => println!("squawk failed: {e}"),
+            commands.push((squawk.as_str(), vec!["--reporter", "json", path]));
+        }
+        let mut medians = turns(&commands, PROCESS_RUNS).into_iter();
+        let ours = medians.next().expect("bellows ran").expect("run bellows lint");
+        let ours_rate = line(&format!("bellows lint {name}"), *size, *count, ours);
+        match medians.next() {
+            Some(Ok(theirs)) => {
+                let theirs_rate = line(&format!("squawk {name}"), *size, *count, theirs);
+                println!("{:<44} {:>8.2}x", "  bellows / squawk throughput", ours_rate / theirs_rate);
             }
+            Some(Err(e)) => println!("squawk failed: {e}"),
+            None => {}
         }
     }
     let _ = std::fs::remove_file(&eight_path);

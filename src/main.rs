@@ -13,5 +13,6 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    planner::sql::libpg_query::keep_parser_memory();
     cli::main()
 }

@@ -50,6 +50,32 @@ extern "C" {
     fn pg_query_free_protobuf_parse_result(result: PgQueryProtobufParseResult);
 }
 
+/// Makes the C allocator keep the memory libpg_query frees, for the next parse.
+///
+/// Every parse allocates its memory contexts and its protobuf output with glibc's
+/// `malloc` and frees them when it returns; glibc then hands the top of the heap back
+/// to the kernel (and serves blocks over 128 KiB with fresh `mmap`s), so the next parse
+/// faults the same memory in again, zeroed. For `bellows lint` on the corpus's 3.8 MB
+/// all-shared-migrations.sql that was 7,900 page faults instead of 900 and about 10 ms.
+/// A process that parses a lot calls this once at start; memory in use is unchanged.
+pub fn keep_parser_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // glibc's malloc.h.
+        const M_TRIM_THRESHOLD: c_int = -1;
+        const M_MMAP_THRESHOLD: c_int = -3;
+        extern "C" {
+            fn mallopt(param: c_int, value: c_int) -> c_int;
+        }
+        // SAFETY: mallopt only sets allocator parameters; both values are in range
+        // (the mmap threshold's maximum is 32 MiB on 64-bit).
+        unsafe {
+            mallopt(M_MMAP_THRESHOLD, 32 << 20);
+            mallopt(M_TRIM_THRESHOLD, 256 << 20);
+        }
+    }
+}
+
 /// Why [`parse_tree`] has no tree.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TreeError {
