@@ -150,21 +150,7 @@ pub fn statement_ends(sql: &[u8]) -> Vec<usize> {
                 }
             }
             b'-' if sql.get(at + 1) == Some(&b'-') => past(at, b"\n"),
-            b'/' if sql.get(at + 1) == Some(&b'*') => {
-                let (mut i, mut nested) = (at + 2, 1);
-                while nested > 0 && i < sql.len() {
-                    if sql[i..].starts_with(b"/*") {
-                        nested += 1;
-                        i += 2;
-                    } else if sql[i..].starts_with(b"*/") {
-                        nested -= 1;
-                        i += 2;
-                    } else {
-                        i += 1;
-                    }
-                }
-                i.min(sql.len())
-            }
+            b'/' if sql.get(at + 1) == Some(&b'*') => past_comment(sql, at),
             b'$' if !identifier(previous) => {
                 // `$tag$ ... $tag$`; `$1` and a `$` inside an identifier are not quotes.
                 let tag = sql[at + 1..].iter().take_while(|&&b| identifier(b) && b != b'$').count();
@@ -397,6 +383,23 @@ fn trimmed_span(unit: &str, start: usize, end: usize) -> Range<usize> {
     start..end
 }
 
+/// The offset just past the `/* */` comment that starts at `at` (they nest), or the end.
+fn past_comment(sql: &[u8], at: usize) -> usize {
+    let (mut i, mut nested) = (at + 2, 1);
+    while nested > 0 && i < sql.len() {
+        if sql[i..].starts_with(b"/*") {
+            nested += 1;
+            i += 2;
+        } else if sql[i..].starts_with(b"*/") {
+            nested -= 1;
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    i.min(sql.len())
+}
+
 /// Skips whitespace, `--` comments and (nested) `/* */` comments from `at`.
 pub fn skip_trivia(text: &str, mut at: usize) -> usize {
     let bytes = text.as_bytes();
@@ -407,21 +410,7 @@ pub fn skip_trivia(text: &str, mut at: usize) -> usize {
         if bytes[at..].starts_with(b"--") {
             at = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
         } else if bytes[at..].starts_with(b"/*") {
-            let mut depth = 0;
-            while at < bytes.len() {
-                if bytes[at..].starts_with(b"/*") {
-                    depth += 1;
-                    at += 2;
-                } else if bytes[at..].starts_with(b"*/") {
-                    depth -= 1;
-                    at += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    at += 1;
-                }
-            }
+            at = past_comment(bytes, at);
         } else {
             return at.min(text.len());
         }
