@@ -41,10 +41,16 @@ pub struct LintArgs {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LintFormat {
+    /// Code frames with the offending span and help (colour on a terminal).
     Text,
+    /// Every statement's locks and costs, and the findings (indented on a terminal,
+    /// compact when piped).
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,
+    /// GitHub Actions annotations.
     Github,
+    /// A pull-request comment: a summary table per file, then the findings.
     Markdown,
 }
 
