@@ -74,7 +74,8 @@ impl FileReport {
     /// A report for a file that could not be read at all.
     pub fn unreadable(path: &str, message: String) -> FileReport {
         let meta = rules::meta::UNREADABLE_FILE.meta();
-        let diagnostic = Diagnostic::new(meta, meta.severity, &Finding::new(0..0, message, "save the file as UTF-8 SQL"), (1, 1), (1, 1));
+        let finding = Finding::new(0..0, message, "save the file as UTF-8 SQL");
+        let diagnostic = Diagnostic::new(meta, meta.severity, finding, &LineIndex::new(""));
         FileReport {
             path: path.to_string(),
             layout: Layout::Plain,
@@ -120,18 +121,20 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    fn new(meta: &'static RuleMeta, severity: Severity, finding: &Finding, start: (usize, usize), end: (usize, usize)) -> Diagnostic {
+    /// A finding as reported, positioned with `lines` (the index of its file).
+    fn new(meta: &'static RuleMeta, severity: Severity, finding: Finding, lines: &LineIndex<'_>) -> Diagnostic {
+        let (start, end) = (lines.position(finding.span.start), lines.position(finding.span.end));
         Diagnostic {
             line: start.0,
             column: start.1,
             end_line: end.0,
             end_column: end.1,
-            span: finding.span.clone(),
+            span: finding.span,
             rule: meta.code,
             name: meta.name,
             severity,
-            message: finding.message.clone(),
-            help: finding.help.clone(),
+            message: finding.message,
+            help: finding.help,
         }
     }
 }
@@ -354,7 +357,9 @@ fn finish(
 ) -> Vec<Diagnostic> {
     let mut suppressions = suppress::find(text, 0..text.len());
     for s in suppressions.iter_mut().filter(|s| !s.whole_file) {
-        s.statement = spans.iter().position(|span| span.start >= s.span.end);
+        // The statement right after the comment; spans are in file order.
+        let next = spans.partition_point(|span| span.start < s.span.end);
+        s.statement = (next < spans.len()).then_some(next);
     }
     let mut out = Vec::new();
     for (meta, finding, statement) in raw {
@@ -367,13 +372,7 @@ fn finish(
             any = true;
         }
         if !any {
-            out.push(Diagnostic::new(
-                meta,
-                options.rules.severity_of(meta),
-                &finding,
-                lines.position(finding.span.start),
-                lines.position(finding.span.end),
-            ));
+            out.push(Diagnostic::new(meta, options.rules.severity_of(meta), finding, lines));
         }
     }
     let unused = rules::meta::UNUSED_SUPPRESSION.meta();
@@ -391,13 +390,7 @@ fn finish(
                 "see `bellows rules` for the codes and names".to_string()
             };
             let finding = Finding::new(s.span.clone(), message, help);
-            out.push(Diagnostic::new(
-                unused,
-                options.rules.severity_of(unused),
-                &finding,
-                lines.position(s.span.start),
-                lines.position(s.span.end),
-            ));
+            out.push(Diagnostic::new(unused, options.rules.severity_of(unused), finding, lines));
         }
     }
     out.sort_by_key(|d| (d.span.start, d.rule));

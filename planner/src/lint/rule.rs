@@ -5,12 +5,14 @@
 
 use std::ops::Range;
 
+use pg_query::protobuf::{AlterTableCmd, AlterTableType};
 use pg_query::NodeEnum;
 use serde::Serialize;
 
 use super::classify::{Action, Facts};
 use super::state::State;
 use crate::locks::PgVersion;
+use crate::model::QualifiedName;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -69,18 +71,32 @@ pub struct StatementContext<'a> {
     pub state: &'a State,
     pub pg: PgVersion,
     /// Relations this statement itself creates (a `CREATE TABLE`'s own lock is no risk).
-    pub creates: &'a [crate::model::QualifiedName],
+    pub creates: &'a [QualifiedName],
 }
 
-impl StatementContext<'_> {
+impl<'a> StatementContext<'a> {
     /// True when the relation existed before this file (so it may hold rows and be busy).
-    pub fn existing(&self, relation: &crate::model::QualifiedName) -> bool {
+    pub fn existing(&self, relation: &QualifiedName) -> bool {
         !self.state.is_new(relation) && !self.creates.contains(relation)
+    }
+
+    /// The subcommands of kind `kind` of an `ALTER TABLE` of a table from before this
+    /// file that act on a column from before it (one the file did not declare): the
+    /// columns the application version still running uses. With the table.
+    pub fn alters_of_existing_columns(&self, kind: AlterTableType) -> Vec<(QualifiedName, &'a AlterTableCmd)> {
+        let NodeEnum::AlterTableStmt(alter) = self.node else { return Vec::new() };
+        let Some(table) = alter.relation.as_ref().map(super::ast::relation).filter(|t| self.existing(t)) else {
+            return Vec::new();
+        };
+        super::ast::commands_of(alter, kind)
+            .filter(|cmd| self.state.declared_column(&table, &cmd.name).is_none())
+            .map(|cmd| (table.clone(), cmd))
+            .collect()
     }
 
     /// True when the statement acts on `relation` (or references it) and the relation
     /// existed before this file.
-    pub fn acts_on_existing(&self, relation: &crate::model::QualifiedName) -> bool {
+    pub fn acts_on_existing(&self, relation: &QualifiedName) -> bool {
         self.actions.iter().any(|a| &a.table == relation || a.referenced.as_ref() == Some(relation)) && self.existing(relation)
     }
 

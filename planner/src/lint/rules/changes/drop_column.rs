@@ -1,9 +1,7 @@
 //! BW150 `drop-column`: `ALTER TABLE ... DROP COLUMN` of a column the file did not add.
 
 use pg_query::protobuf::AlterTableType as At;
-use pg_query::NodeEnum;
 
-use crate::lint::ast;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
 
 pub struct DropColumn;
@@ -24,14 +22,7 @@ impl Rule for DropColumn {
     }
 
     fn check(&self, cx: &StatementContext<'_>, out: &mut Vec<Finding>) {
-        let NodeEnum::AlterTableStmt(alter) = cx.node else { return };
-        let Some(table) = alter.relation.as_ref().map(ast::relation).filter(|t| cx.existing(t)) else {
-            return;
-        };
-        for cmd in ast::commands_of(alter, At::AtDropColumn) {
-            if cx.state.declared_column(&table, &cmd.name).is_some() {
-                continue;
-            }
+        for (table, cmd) in cx.alters_of_existing_columns(At::AtDropColumn) {
             let lock = cx
                 .facts
                 .locks
