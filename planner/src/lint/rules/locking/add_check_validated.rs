@@ -4,7 +4,7 @@
 use super::added_constraints::{added_to_existing, keyword_span};
 use super::impact;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
-use crate::locks::{facts, ConstraintKind, Op};
+use crate::locks::{ConstraintKind, Op};
 
 pub struct AddCheckValidated;
 
@@ -33,18 +33,15 @@ impl Rule for AddCheckValidated {
             else {
                 continue;
             };
-            let name = added.name();
-            // A column constraint cannot be NOT VALID: the column comes first.
-            let first = added.column.map(|c| format!("add the column {c} alone, then ")).unwrap_or_default();
-            let validate = facts(Op::ValidateConstraint { kind: ConstraintKind::Check }, cx.pg)[0].mode;
             out.push(Finding::new(
                 keyword_span(cx, "check"),
-                format!("{}, to check every row of {} against {name}", impact::blocks_all(&added.locks(cx)), added.table()),
                 format!(
-                    "{first}add the check with NOT VALID (instant), commit, and run `ALTER TABLE {} VALIDATE CONSTRAINT {name}` in a separate transaction: it checks the rows under {validate}, which blocks only {}; `bellows plan --sql FILE` prints the phased plan",
+                    "{}, to check every row of {} against {}",
+                    impact::blocks_all(&added.locks(cx)),
                     added.table(),
-                    validate.blocks()
+                    added.name()
                 ),
+                added.validate_later(cx, "the check"),
             ));
         }
     }

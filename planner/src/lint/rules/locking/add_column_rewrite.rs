@@ -7,7 +7,7 @@ use pg_query::protobuf::ColumnDef;
 use super::{commands, impact};
 use crate::lint::ast;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
-use crate::locks::{relation_locks, AddColumn, Cost, DefaultKind, Op, PgVersion};
+use crate::locks::{AddColumn, Cost, DefaultKind, Op, PgVersion};
 
 pub struct AddColumnRewrite;
 
@@ -32,10 +32,7 @@ impl Rule for AddColumnRewrite {
             if !cx.existing(&action.table) {
                 continue;
             }
-            let Some(lock) = relation_locks(action.op, cx.pg, &action.table, None)
-                .into_iter()
-                .find(|l| l.cost == Cost::Rewrite)
-            else {
+            let Some(lock) = impact::lock_at(action, cx.pg, Cost::Rewrite) else {
                 continue;
             };
             let (reason, help) = cause(def, add, cx.pg);

@@ -4,7 +4,7 @@
 use super::added_constraints::{added_to_existing, keyword_span};
 use super::impact;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
-use crate::locks::{facts, ConstraintKind, Op};
+use crate::locks::{ConstraintKind, Op};
 
 pub struct AddForeignKeyValidated;
 
@@ -33,31 +33,16 @@ impl Rule for AddForeignKeyValidated {
             else {
                 continue;
             };
-            let name = added.name();
-            let (span, first) = match added.column {
-                // A column constraint cannot be NOT VALID: the column comes first.
-                Some(column) => (keyword_span(cx, "references"), format!("add the column {column} alone, then ")),
-                None => (keyword_span(cx, "foreign key"), String::new()),
-            };
-            let validate = facts(
-                Op::ValidateConstraint {
-                    kind: ConstraintKind::ForeignKey,
-                },
-                cx.pg,
-            )[0]
-            .mode;
+            let span = keyword_span(cx, if added.column.is_some() { "references" } else { "foreign key" });
             out.push(Finding::new(
                 span,
                 format!(
-                    "{}, to check every row of {} for the foreign key {name}",
+                    "{}, to check every row of {} for the foreign key {}",
                     impact::blocks_all(&added.locks(cx)),
-                    added.table()
-                ),
-                format!(
-                    "{first}add the foreign key with NOT VALID (instant), commit, and run `ALTER TABLE {} VALIDATE CONSTRAINT {name}` in a separate transaction: it checks the rows under {validate}, which blocks only {}; `bellows plan --sql FILE` prints the phased plan",
                     added.table(),
-                    validate.blocks()
+                    added.name()
                 ),
+                added.validate_later(cx, "the foreign key"),
             ));
         }
     }

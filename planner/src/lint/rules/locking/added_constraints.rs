@@ -53,6 +53,20 @@ impl Added<'_> {
         (!self.constraint.indexname.is_empty()).then(|| self.action.table.sibling(self.constraint.indexname.clone()))
     }
 
+    /// The safe way to add it, for a rule about a validated constraint (`what`: "the
+    /// check"): NOT VALID, then VALIDATE CONSTRAINT in a separate transaction under its
+    /// weaker lock. A column constraint cannot be NOT VALID: the column comes first.
+    pub fn validate_later(&self, cx: &StatementContext<'_>, what: &str) -> String {
+        let first = self.column.map(|c| format!("add the column {c} alone, then ")).unwrap_or_default();
+        let validate = crate::locks::facts(Op::ValidateConstraint { kind: self.kind() }, cx.pg)[0].mode;
+        format!(
+            "{first}add {what} with NOT VALID (instant), commit, and run `ALTER TABLE {} VALIDATE CONSTRAINT {}` in a separate transaction: it checks the rows under {validate}, which blocks only {}; `bellows plan --sql FILE` prints the phased plan",
+            self.table(),
+            self.name(),
+            validate.blocks()
+        )
+    }
+
     /// Its locks on relations from before the file (the lock-facts table, for `cx.pg`).
     pub fn locks(&self, cx: &StatementContext<'_>) -> Vec<RelationLock> {
         let mut locks = relation_locks(self.action.op, cx.pg, &self.action.table, self.action.referenced.as_ref());

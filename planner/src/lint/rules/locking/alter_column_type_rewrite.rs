@@ -4,7 +4,7 @@
 use super::{commands, impact};
 use crate::lint::ast;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
-use crate::locks::{may_skip_rewrite_to, relation_locks, Cost, Op};
+use crate::locks::{may_skip_rewrite_to, Cost, Op};
 use crate::model::SqlType;
 
 pub struct AlterColumnTypeRewrite;
@@ -29,23 +29,14 @@ impl Rule for AlterColumnTypeRewrite {
             if !cx.existing(&action.table) || action.op != (Op::AlterColumnType { rewrite: true }) {
                 continue;
             }
-            let Some(lock) = relation_locks(action.op, cx.pg, &action.table, None)
-                .into_iter()
-                .find(|l| l.cost == Cost::Rewrite)
-            else {
+            let Some(lock) = impact::lock_at(action, cx.pg, Cost::Rewrite) else {
                 continue;
             };
             let Some(pg_query::protobuf::node::Node::ColumnDef(def)) = ast::definition(cmd) else {
                 continue;
             };
             let new = def.type_name.as_ref().and_then(|t| crate::sql::type_from_ast(t).ok());
-            let old = cx
-                .state
-                .schema
-                .tables
-                .get(&action.table)
-                .and_then(|t| t.column(&cmd.name))
-                .map(|c| c.ty.clone());
+            let old = cx.state.declared_column(&action.table, &cmd.name).map(|c| c.ty.clone());
             let column = format!("{}.{}", action.table, cmd.name);
             let change = describe(&column, old.as_ref(), new.as_ref(), def.raw_default.is_some());
             let recipe = "add a column of the new type kept in sync by a trigger, copy existing rows in batches, and swap the columns in one short transaction after the deploy; `bellows plan --sql FILE` prints these steps";

@@ -1,7 +1,15 @@
 //! How a lock from the lock-facts table reads in a message: what it blocks, on which
 //! relation, for how long. One wording for every rule of the group.
 
-use crate::locks::{Cost, LockMode, RelationLock};
+use crate::lint::classify::Action;
+use crate::locks::{relation_locks, Cost, LockMode, PgVersion, RelationLock};
+
+/// The lock `action` takes on its own table, if the lock-facts table gives it that cost:
+/// a rule about rewrites or scans reports the lock of its own action, not another
+/// action's on the same table.
+pub fn lock_at(action: &Action, pg: PgVersion, cost: Cost) -> Option<RelationLock> {
+    relation_locks(action.op, pg, &action.table, None).into_iter().find(|l| l.cost == cost)
+}
 
 /// For how long a lock of this cost is held, once granted.
 pub fn until(cost: Cost) -> &'static str {

@@ -3,7 +3,7 @@
 
 use super::{commands, impact};
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
-use crate::locks::{relation_locks, Cost};
+use crate::locks::Cost;
 
 pub struct SetNotNullScan;
 
@@ -28,7 +28,7 @@ impl Rule for SetNotNullScan {
                 continue;
             }
             // The facts say Scan unless a validated check proves the column on PostgreSQL 12+.
-            let Some(lock) = relation_locks(action.op, cx.pg, &action.table, None).into_iter().find(|l| l.cost == Cost::Scan) else {
+            let Some(lock) = impact::lock_at(action, cx.pg, Cost::Scan) else {
                 continue;
             };
             let message = format!("{}, to check that {}.{column} holds no NULL", impact::blocks(&lock), action.table);
