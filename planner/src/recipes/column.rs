@@ -6,7 +6,7 @@ use super::{dotted, Context, Recipe};
 use crate::error::PlanError;
 use crate::locks::{AddColumn, ConstraintKind, DefaultKind, Op};
 use crate::model::{derived_name, quote_ident, Column, Expr, Identity, QualifiedName};
-use crate::plan::step::{Backfill, Obj, Phase};
+use crate::plan::step::{Backfill, Obj, Phase, Step};
 
 fn default_kind(column: &Column, cx: &Context<'_>) -> DefaultKind {
     match &column.default {
@@ -124,18 +124,37 @@ fn column_objects(step: &mut crate::plan::step::Step, t: &QualifiedName, column:
 }
 
 pub(super) fn fill_trigger(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &str, fill: &Expr, names: &TriggerNames) {
-    let step = r.step(
-        Phase::Expand,
+    create_trigger(
+        r,
+        cx,
+        t,
+        names,
         format!("add-fill-trigger:{}", dotted(t, column)),
         format!("fill {t}.{} from `{fill}` on writes that leave it NULL", quote_ident(column)),
-    );
-    trigger::fill(names, t, column, fill, cx.pg).into_iter().for_each(|s| {
-        step.sql(s);
-    });
-    names.drop_sql(t).into_iter().for_each(|s| {
-        step.undo(s);
-    });
-    step.lock(Op::CreateTrigger, cx.pg, t, None).needs(Obj::Column(t.clone(), column.to_string()));
+        trigger::fill(names, t, column, fill, cx.pg),
+    )
+    .needs(Obj::Column(t.clone(), column.to_string()));
+}
+
+/// An expand step that creates a trigger and its function (`sql`); undone by dropping
+/// both.
+pub(super) fn create_trigger<'r>(
+    r: &'r mut Recipe,
+    cx: &Context<'_>,
+    t: &QualifiedName,
+    names: &TriggerNames,
+    id: String,
+    what: String,
+    sql: Vec<String>,
+) -> &'r mut Step {
+    let step = r.step(Phase::Expand, id, what);
+    for statement in sql {
+        step.sql(statement);
+    }
+    for statement in names.drop_sql(t) {
+        step.undo(statement);
+    }
+    step.lock(Op::CreateTrigger, cx.pg, t, None)
 }
 
 pub(super) fn drop_trigger(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, names: &TriggerNames, column: &str, kind: &str) {
@@ -152,26 +171,40 @@ pub(super) fn drop_trigger(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, 
 
 /// A batched `UPDATE` setting `column` from `fill` where it is still NULL; returns its id.
 fn backfill_step(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, key: &[String], column: &str, fill: &Expr) -> Result<String, PlanError> {
+    let c = quote_ident(column);
+    let what = format!("fill {t}.{c} with `{fill}`");
+    batched_update(r, cx, t, key, column, &format!("{c} = {fill}"), &format!("t.{c} IS NULL"), &what)
+}
+
+/// The backfill step of `column`: an `UPDATE ... SET {set}` of the rows of `t` where
+/// `pending` holds, in keyset batches over `key` (`what` says what it does); returns
+/// its id.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn batched_update(
+    r: &mut Recipe,
+    cx: &Context<'_>,
+    t: &QualifiedName,
+    key: &[String],
+    column: &str,
+    set: &str,
+    pending: &str,
+    what: &str,
+) -> Result<String, PlanError> {
     let table = cx
         .table(t)
         .ok_or_else(|| PlanError::refused(t, "the table is not in the desired schema", "declare it"))?;
-    let c = quote_ident(column);
-    let (first, next) = batch_update(table, key, &format!("{c} = {fill}"), &format!("t.{c} IS NULL"), cx.batch_size);
+    let (first, next) = batch_update(table, key, set, pending, cx.batch_size);
     let id = format!("backfill:{}", dotted(t, column));
-    r.step(
-        Phase::Backfill,
-        id.clone(),
-        format!("fill {t}.{c} with `{fill}` in batches of {}", cx.batch_size),
-    )
-    .batched(Backfill {
-        table: t.clone(),
-        key: key.to_vec(),
-        batch_size: cx.batch_size,
-        first_batch_sql: first,
-        batch_sql: next,
-    })
-    .lock(Op::UpdateRows, cx.pg, t, None)
-    .creates(Obj::Filled(t.clone(), column.to_string()));
+    r.step(Phase::Backfill, id.clone(), format!("{what} in batches of {}", cx.batch_size))
+        .batched(Backfill {
+            table: t.clone(),
+            key: key.to_vec(),
+            batch_size: cx.batch_size,
+            first_batch_sql: first,
+            batch_sql: next,
+        })
+        .lock(Op::UpdateRows, cx.pg, t, None)
+        .creates(Obj::Filled(t.clone(), column.to_string()));
     Ok(id)
 }
 

@@ -3,15 +3,15 @@
 //! short swap in contract. Used for type changes that rewrite, and for renames (a
 //! plain `RENAME COLUMN` would break the running application version).
 
-use super::column::{drop_trigger, not_null_via_check};
+use super::column::{batched_update, create_trigger, drop_trigger, not_null_via_check};
 use super::index::build_index;
-use super::sql::{batch_update, column_definition};
+use super::sql::column_definition;
 use super::trigger::{self, TriggerNames};
 use super::{dotted, Context, Recipe};
 use crate::error::PlanError;
 use crate::locks::{type_change_rewrites, AddColumn, Op};
 use crate::model::{derived_name, quote_ident, Column, Index, IndexKey, QualifiedName, SqlType, Table};
-use crate::plan::step::{Backfill, Obj, Phase};
+use crate::plan::step::{Obj, Phase};
 
 pub fn alter_type(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &Column, from: &SqlType) -> Result<(), PlanError> {
     let c = quote_ident(&column.name);
@@ -191,43 +191,25 @@ fn shadow_column(
     if let Some(user_type) = target.ty.user_type() {
         step.needs(Obj::Type(user_type.clone()));
     }
-    let step = r.step(
-        Phase::Expand,
+    create_trigger(
+        r,
+        cx,
+        t,
+        names,
         format!("add-sync-trigger:{}", dotted(t, &target.name)),
         format!("keep {t}.{} and {t}.{n} in sync on every write", quote_ident(source)),
+        trigger::sync(names, t, source, &target.name, to_new, to_old, cx.pg),
     );
-    trigger::sync(names, t, source, &target.name, to_new, to_old, cx.pg).into_iter().for_each(|s| {
-        step.sql(s);
-    });
-    names.drop_sql(t).into_iter().for_each(|s| {
-        step.undo(s);
-    });
-    step.lock(Op::CreateTrigger, cx.pg, t, None);
-    let table = cx
-        .table(t)
-        .ok_or_else(|| PlanError::refused(t, "the table is not in the desired schema", "declare it"))?;
-    let (first, next) = batch_update(
-        table,
+    let copy_id = batched_update(
+        r,
+        cx,
+        t,
         key,
+        &target.name,
         &format!("{n} = {to_new}"),
         &format!("t.{n} IS DISTINCT FROM ({to_new})"),
-        cx.batch_size,
-    );
-    let copy_id = format!("backfill:{}", dotted(t, &target.name));
-    r.step(
-        Phase::Backfill,
-        copy_id.clone(),
-        format!("copy {t}.{} into {t}.{n} in batches of {}", quote_ident(source), cx.batch_size),
-    )
-    .batched(Backfill {
-        table: t.clone(),
-        key: key.to_vec(),
-        batch_size: cx.batch_size,
-        first_batch_sql: first,
-        batch_sql: next,
-    })
-    .lock(Op::UpdateRows, cx.pg, t, None)
-    .creates(Obj::Filled(t.clone(), target.name.clone()));
+        &format!("copy {t}.{} into {t}.{n}", quote_ident(source)),
+    )?;
     if !target.nullable {
         not_null_via_check(r, cx, t, &target.name, Some(&add_id), Some(&copy_id));
     }
