@@ -1,5 +1,6 @@
 //! Recipes for columns: add, drop, NOT NULL, defaults and identity.
 
+use super::constraint::check_not_valid;
 use super::sql::{batch_update, column_definition};
 use super::trigger::{self, TriggerNames};
 use super::{dotted, Context, Recipe};
@@ -219,19 +220,7 @@ pub(super) fn not_null_via_check(r: &mut Recipe, cx: &Context<'_>, t: &Qualified
         format!("add-not-null-check:{}", dotted(t, column)),
         format!("add CHECK ({c} IS NOT NULL) NOT VALID on {t}"),
     );
-    add.sql(format!("ALTER TABLE {} ADD CONSTRAINT {k} CHECK ({c} IS NOT NULL) NOT VALID", t.sql()))
-        .lock(
-            Op::AddConstraint {
-                kind: ConstraintKind::Check,
-                validated: false,
-                using_index: false,
-            },
-            cx.pg,
-            t,
-            None,
-        )
-        .undo(format!("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {k}", t.sql()))
-        .needs(Obj::Column(t.clone(), column.to_string()));
+    check_not_valid(add, cx, t, &k, &format!("{c} IS NOT NULL")).needs(Obj::Column(t.clone(), column.to_string()));
     if let Some(after) = after {
         add.after(after);
     }

@@ -8,16 +8,12 @@ use crate::diff::Constraint;
 use crate::error::PlanError;
 use crate::locks::{ConstraintKind, Op};
 use crate::model::{derived_name, quote_ident, Check, ForeignKey, Index, IndexKey, QualifiedName};
-use crate::plan::step::{Obj, Phase};
+use crate::plan::step::{Obj, Phase, Step};
 
-pub fn add_check(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, check: &Check, name: &str) -> String {
-    let k = quote_ident(name);
-    let add = r.independent(
-        Phase::Expand,
-        format!("add-check:{}", dotted(t, name)),
-        format!("add check {k} on {t} NOT VALID"),
-    );
-    add.sql(format!("ALTER TABLE {} ADD CONSTRAINT {k} CHECK ({}) NOT VALID", t.sql(), check.expression))
+/// Makes `step` add the check `k` (quoted) with `expression` as NOT VALID: instant,
+/// and undone by dropping it.
+pub(super) fn check_not_valid<'s>(step: &'s mut Step, cx: &Context<'_>, t: &QualifiedName, k: &str, expression: &str) -> &'s mut Step {
+    step.sql(format!("ALTER TABLE {} ADD CONSTRAINT {k} CHECK ({expression}) NOT VALID", t.sql()))
         .lock(
             Op::AddConstraint {
                 kind: ConstraintKind::Check,
@@ -29,6 +25,16 @@ pub fn add_check(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, check: &Ch
             None,
         )
         .undo(format!("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {k}", t.sql()))
+}
+
+pub fn add_check(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, check: &Check, name: &str) -> String {
+    let k = quote_ident(name);
+    let add = r.independent(
+        Phase::Expand,
+        format!("add-check:{}", dotted(t, name)),
+        format!("add check {k} on {t} NOT VALID"),
+    );
+    check_not_valid(add, cx, t, &k, &check.expression.to_string())
         .needs(Obj::Table(t.clone()))
         .creates(Obj::Constraint(t.clone(), name.to_string()));
     for column in &check.expression.columns {
