@@ -2,22 +2,14 @@
 //! statements without a recipe run as written in their place, and a statement that
 //! does not parse is refused with its position.
 
+mod support;
+
 use planner::from_sql::plan_sql;
 use planner::{load_schema, Plan, PlanError, PlanOptions, Schema};
+use support::{ids, position};
 
 fn plan(current: &Schema, sql: &str) -> Plan {
     plan_sql(current, "migration.sql", sql, PlanOptions::default()).unwrap_or_else(|e| panic!("{e}\n{sql}"))
-}
-
-fn ids(plan: &Plan) -> Vec<&str> {
-    plan.steps().map(|s| s.id.as_str()).collect()
-}
-
-fn position(plan: &Plan, id: &str) -> usize {
-    ids(plan)
-        .iter()
-        .position(|s| *s == id)
-        .unwrap_or_else(|| panic!("no step {id} in {:?}", ids(plan)))
 }
 
 fn users() -> Schema {

@@ -1,24 +1,16 @@
 //! Ordering, entered through whole plans: dependencies between steps of different
 //! changes, phase order, stable ties, and byte-identical output.
 
+mod support;
+
 use planner::plan::Phase;
 use planner::{load_schema, make_plan, Plan, PlanOptions};
+use support::{ids, position};
 
 fn plan(before: &str, after: &str) -> Plan {
     let before = load_schema("before.toml", before).expect("before loads");
     let after = load_schema("after.toml", after).expect("after loads");
     make_plan(&before, &after, PlanOptions::default()).expect("plans")
-}
-
-fn ids(plan: &Plan) -> Vec<&str> {
-    plan.steps().map(|s| s.id.as_str()).collect()
-}
-
-fn position(plan: &Plan, id: &str) -> usize {
-    ids(plan)
-        .iter()
-        .position(|s| *s == id)
-        .unwrap_or_else(|| panic!("no step {id} in {:?}", ids(plan)))
 }
 
 const PARENT: &str = "[tables.parent]\nprimary_key = [\"id\"]\ncolumns = [ { name = \"id\", type = \"bigint\" } ]\n";
