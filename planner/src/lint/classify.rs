@@ -406,6 +406,8 @@ fn add_column(column: &pg_query::protobuf::ColumnDef, table: &QualifiedName) -> 
     let default = match model.as_ref().and_then(|c| c.default.as_ref()) {
         _ if ast::is_serial(column) => DefaultKind::Volatile,
         Some(d) if d.volatile => DefaultKind::Volatile,
+        // `DEFAULT NULL` fills nothing: no default at all.
+        Some(d) if d.canonical.eq_ignore_ascii_case("null") => DefaultKind::None,
         Some(_) => DefaultKind::NonVolatile,
         None => DefaultKind::None,
     };

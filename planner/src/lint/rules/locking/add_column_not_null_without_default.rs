@@ -2,7 +2,6 @@
 //! `DEFAULT` on an existing table.
 
 use super::commands;
-use crate::lint::ast;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
 use crate::locks::{DefaultKind, Op};
 
@@ -27,7 +26,7 @@ impl Rule for AddColumnNotNullWithoutDefault {
         for (def, action) in commands::added_columns(cx) {
             let Op::AddColumn(add) = action.op else { continue };
             // Identity and generated columns compute a value for every row.
-            if !cx.existing(&action.table) || !add.not_null || add.identity || add.generated_stored || !no_default(def, add.default) {
+            if !cx.existing(&action.table) || !add.not_null || add.identity || add.generated_stored || add.default != DefaultKind::None {
                 continue;
             }
             out.push(Finding::new(
@@ -40,14 +39,6 @@ impl Rule for AddColumnNotNullWithoutDefault {
             ));
         }
     }
-}
-
-/// No default, or `DEFAULT NULL`, which fills nothing either.
-fn no_default(def: &pg_query::protobuf::ColumnDef, kind: DefaultKind) -> bool {
-    kind == DefaultKind::None
-        || ast::column(def)
-            .and_then(|c| c.default)
-            .is_some_and(|d| d.canonical.eq_ignore_ascii_case("null"))
 }
 
 #[cfg(test)]
