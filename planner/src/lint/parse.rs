@@ -7,7 +7,6 @@ use std::sync::mpsc;
 
 use pg_query::protobuf::Token;
 use pg_query::NodeEnum;
-use rayon::prelude::*;
 
 use crate::sql::{parse_tree, TreeError};
 
@@ -36,20 +35,11 @@ pub enum Problem {
 /// cores.
 pub const CHUNK: usize = 32 * 1024;
 
-/// Parses `text[range]` statement by statement, the pieces of a long unit (a schema
-/// dump, many migrations in one file) on all cores; the statements come back in order.
+/// Parses `text[range]` statement by statement, on the calling thread; the statements
+/// come back in order.
 pub fn parse_statements(text: &str, range: Range<usize>) -> Vec<Parsed> {
-    let pieces = pieces(text, range, CHUNK);
-    let parsed: Vec<ParsedPiece> = pieces.par_iter().map(|p| parse_piece(text, p.range.clone())).collect();
-    let mut parsed = parsed.into_iter().map(Some).collect::<Vec<_>>();
     let mut out = Vec::new();
-    in_order(
-        text,
-        &pieces,
-        |at| parsed[at].take().expect("each piece is taken once"),
-        |_, _| {},
-        |_, statements| out.append(statements),
-    );
+    parse_in_order(text, &pieces(text, range, CHUNK), 1, |_, statements| out.append(statements));
     out
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use pg_query::protobuf::{a_const, node::Node as N, Node, SelectStmt};
 
-use super::libpg_query::parse_failure;
+use super::libpg_query::{parse_tree, ParseFailure, TreeError};
 use super::walk::{strings, walk};
 use crate::model::{Expr, SqlType, TypeBase, SERIAL_NAMES};
 
@@ -234,16 +234,22 @@ fn parse_select(prefix: &str, text: &str) -> Result<SelectStmt, FragmentError> {
         return Err(FragmentError::new("the SQL fragment is empty"));
     }
     let sql = format!("{prefix}{trimmed}");
-    let parsed = pg_query::parse(&sql, 0).map_err(|_| {
-        let failure = parse_failure(&sql);
+    let tree = parse_tree(&sql).map_err(|error| {
+        let failure = match error {
+            TreeError::Syntax(failure) => failure,
+            TreeError::TooDeep => ParseFailure {
+                message: "the expression is nested too deeply".into(),
+                offset: None,
+            },
+        };
         let leading = text.len() - text.trim_start().len();
         FragmentError {
-            message: failure.as_ref().map(|f| f.message.clone()).unwrap_or_else(|| "invalid SQL".into()),
-            offset: failure.and_then(|f| f.offset).map(|o| o.saturating_sub(prefix.len()) + leading),
+            message: failure.message,
+            offset: failure.offset.map(|o| o.saturating_sub(prefix.len()) + leading),
             help: None,
         }
     })?;
-    let mut stmts = parsed.protobuf.stmts.into_iter();
+    let mut stmts = tree.stmts.into_iter();
     match (stmts.next().and_then(|s| s.stmt).and_then(|s| s.node), stmts.next()) {
         (Some(N::SelectStmt(select)), None) => Ok(*select),
         _ => Err(FragmentError::new("expected a single SQL fragment, found more than one statement").help("remove the `;` and what follows it")),

@@ -1,12 +1,11 @@
 //! Calls into the vendored libpg_query (the static library the `pg_query` crate links)
 //! where the crate's API falls short:
 //!
-//! - `pg_query::parse` reports only the message of a syntax error; libpg_query also
-//!   records the cursor position (PostgreSQL's `cursorpos`, 1-based, in bytes), which is
-//!   what turns "syntax error at or near ..." into a line and a column;
-//! - `pg_query::parse` also walks every tree it returns to list its tables, functions
-//!   and filter columns, which the linter never reads: [`parse_tree`] returns the tree
-//!   alone, and the position of a failure with it.
+//! `pg_query::parse` reports only the message of a syntax error, where libpg_query also
+//! records the cursor position (PostgreSQL's `cursorpos`, 1-based, in bytes) that turns
+//! "syntax error at or near ..." into a line and a column; and it walks every tree it
+//! returns to list its tables, functions and filter columns, which bellows never reads.
+//! [`parse_tree`] returns the tree alone, or the failure with its position.
 
 use std::ffi::{c_char, c_int, CStr, CString};
 
@@ -20,13 +19,6 @@ struct PgQueryError {
     lineno: c_int,
     cursorpos: c_int,
     context: *mut c_char,
-}
-
-#[repr(C)]
-struct PgQueryParseResult {
-    parse_tree: *mut c_char,
-    stderr_buffer: *mut c_char,
-    error: *mut PgQueryError,
 }
 
 #[repr(C)]
@@ -44,8 +36,6 @@ struct PgQueryProtobufParseResult {
 
 extern "C" {
     // Declared in libpg_query's pg_query.h, linked by the `pg_query` crate.
-    fn pg_query_parse(input: *const c_char) -> PgQueryParseResult;
-    fn pg_query_free_parse_result(result: PgQueryParseResult);
     fn pg_query_parse_protobuf_opts(input: *const c_char, parser_options: c_int) -> PgQueryProtobufParseResult;
     fn pg_query_free_protobuf_parse_result(result: PgQueryProtobufParseResult);
 }
@@ -129,35 +119,9 @@ pub struct ParseFailure {
     pub offset: Option<usize>,
 }
 
-/// Parses `sql` only to learn why and where it fails; `None` when it parses.
-pub fn parse_failure(sql: &str) -> Option<ParseFailure> {
-    let Ok(input) = CString::new(sql) else {
-        let offset = sql.find('\0');
-        return Some(ParseFailure {
-            message: "text contains a NUL byte".into(),
-            offset,
-        });
-    };
-    // SAFETY: `input` is a valid NUL-terminated string that outlives the call; the
-    // result is read before it is freed, and freed exactly once.
-    unsafe {
-        let result = pg_query_parse(input.as_ptr());
-        let failure = (!result.error.is_null()).then(|| failure(&*result.error, sql));
-        pg_query_free_parse_result(result);
-        failure
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reports_the_offending_token() {
-        let failure = parse_failure("SELECT 1;\nSELEC 2").expect("must fail");
-        assert_eq!(failure.message, "syntax error at or near \"SELEC\"");
-        assert_eq!(failure.offset, Some(10));
-    }
 
     #[test]
     fn the_tree_alone_or_the_failure_with_its_position() {
@@ -174,14 +138,15 @@ mod tests {
     }
 
     #[test]
-    fn valid_sql_has_no_failure() {
-        assert_eq!(parse_failure("CREATE TABLE t (id int)"), None);
-    }
-
-    #[test]
     fn end_of_input_points_at_the_end() {
-        let failure = parse_failure("SELECT (1").expect("must fail");
+        let Err(TreeError::Syntax(failure)) = parse_tree("SELECT (1") else {
+            panic!("must fail")
+        };
         assert!(failure.message.contains("end of input"), "{failure:?}");
         assert_eq!(failure.offset, Some(9));
+        let Err(TreeError::Syntax(nul)) = parse_tree("SELECT 1\0") else {
+            panic!("must fail")
+        };
+        assert_eq!(nul.offset, Some(8));
     }
 }
