@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use pg_query::protobuf::Token;
 use pg_query::NodeEnum;
 
-use crate::sql::{parse_tree, TreeError};
+use crate::sql::{parse_tree, scan_tokens, TreeError};
 
 /// Deeper nesting than this is refused before parsing: the parser's stack and the
 /// protobuf decoder both have limits, and no migration needs it.
@@ -316,16 +316,6 @@ fn parse_one(unit: &str, base: usize, piece: Range<usize>) -> Parsed {
         }),
     };
     Parsed { span, result }
-}
-
-/// PostgreSQL's scanner's tokens of `sql`, or `None` when it rejects the text (an
-/// unterminated string or comment). `pg_query::scan_tokens` (18.1) builds a slice from a
-/// null pointer when the text has no token at all (undefined behaviour, an abort in a
-/// debug build), so a `;` on a line of its own follows the text and is dropped again.
-pub fn scan_tokens(sql: &str) -> Option<Vec<pg_query::protobuf::ScanToken>> {
-    let mut tokens = pg_query::scan_tokens(&format!("{sql}\n;")).ok()?;
-    tokens.retain(|t| usize::try_from(t.start).is_ok_and(|start| start < sql.len()));
-    Some(tokens)
 }
 
 /// Splits at top-level `;` tokens, using PostgreSQL's own scanner so that strings,

@@ -139,10 +139,10 @@ fn is_restricted_keyword(ident: &str) -> bool {
 
 fn scan_restricted_keyword(ident: &str) -> bool {
     use pg_query::protobuf::KeywordKind;
-    let Ok(scan) = pg_query::scan(ident) else {
+    let Some(tokens) = crate::sql::scan_tokens(ident) else {
         return true;
     };
-    match scan.tokens.as_slice() {
+    match tokens.as_slice() {
         [token] => {
             let kind = KeywordKind::try_from(token.keyword_kind).unwrap_or(KeywordKind::NoKeyword);
             !matches!(kind, KeywordKind::NoKeyword | KeywordKind::UnreservedKeyword)

@@ -6,6 +6,7 @@
 //! "syntax error at or near ..." into a line and a column; and it walks every tree it
 //! returns to list its tables, functions and filter columns, which bellows never reads.
 //! [`parse_tree`] returns the tree alone, or the failure with its position.
+//! [`scan_tokens`] works around a pg_query bug in the token scanner.
 
 use std::ffi::{c_char, c_int, CStr, CString};
 
@@ -117,6 +118,16 @@ fn failure(error: &PgQueryError, sql: &str) -> ParseFailure {
 pub struct ParseFailure {
     pub message: String,
     pub offset: Option<usize>,
+}
+
+/// PostgreSQL's scanner's tokens of `sql`, or `None` when it rejects the text (an
+/// unterminated string or comment). `pg_query::scan_tokens` (18.1) builds a slice from a
+/// null pointer when the text has no token at all (undefined behaviour, an abort in a
+/// debug build), so a `;` on a line of its own follows the text and is dropped again.
+pub fn scan_tokens(sql: &str) -> Option<Vec<pg_query::protobuf::ScanToken>> {
+    let mut tokens = pg_query::scan_tokens(&format!("{sql}\n;")).ok()?;
+    tokens.retain(|t| usize::try_from(t.start).is_ok_and(|start| start < sql.len()));
+    Some(tokens)
 }
 
 #[cfg(test)]

@@ -6,4 +6,4 @@ pub mod libpg_query;
 pub mod walk;
 
 pub use fragment::{expr_from_node, parse_expression, parse_predicate, parse_type, string_value, type_from_ast, FragmentError};
-pub use libpg_query::{parse_tree, ParseFailure, TreeError};
+pub use libpg_query::{parse_tree, scan_tokens, ParseFailure, TreeError};
