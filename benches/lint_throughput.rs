@@ -16,9 +16,10 @@ use rayon::prelude::*;
 
 const RUNS: usize = 5;
 
-/// The allocator of the `bellows` binary, so that the in-process figures match it.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+/// The allocator and memory settings of the `bellows` binary, so that the in-process
+/// figures match it.
+#[path = "../src/process.rs"]
+mod process;
 
 fn corpus() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
@@ -127,7 +128,7 @@ fn turns(commands: &[(&str, Vec<&str>)], runs: usize) -> Vec<Result<Duration, St
 
 fn main() {
     // As the `bellows` binary does.
-    planner::sql::libpg_query::keep_parser_memory();
+    process::configure_memory();
     let root = corpus();
     let options = LintOptions::default();
     println!("lint throughput, median of {RUNS} runs, {} cores", rayon::current_num_threads());

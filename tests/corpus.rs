@@ -221,7 +221,7 @@ fn the_shared_corpus_lints_without_panics_and_agrees_with_the_parser() {
 /// the scanner rejects the text.
 fn scanner_statement_ends(sql: &str) -> Option<Vec<usize>> {
     use pg_query::protobuf::Token;
-    let tokens = planner::sql::scan_tokens(sql)?;
+    let tokens = planner::libpg_query::scan_tokens(sql)?;
     let mut ends = Vec::new();
     let mut depth = 0i32;
     for token in &tokens {

@@ -5,9 +5,11 @@
 //! in one table, `locks`, which the recipes (and the linter) ask.
 
 pub mod apply;
+pub mod digest;
 pub mod diff;
 pub mod error;
 pub mod from_sql;
+pub mod libpg_query;
 pub mod lint;
 pub mod load;
 pub mod locks;
@@ -16,6 +18,7 @@ pub mod plan;
 pub mod recipes;
 pub mod render;
 pub mod sql;
+pub mod suggest;
 
 pub use diff::{diff, Change};
 pub use error::{LoadError, PlanError, SourceError};

@@ -18,7 +18,7 @@ use toml::Spanned;
 use super::rules::find_rule;
 use super::{LintOptions, Severity};
 use crate::error::{LoadError, SourceError};
-use crate::load::did_you_mean;
+use crate::suggest::did_you_mean;
 use crate::locks::PgVersion;
 
 #[derive(Debug, Default, Deserialize)]

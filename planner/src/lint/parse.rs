@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use pg_query::protobuf::Token;
 use pg_query::NodeEnum;
 
-use crate::sql::{parse_tree, scan_tokens, TreeError};
+use crate::libpg_query::{parse_tree, scan_tokens, TreeError};
 
 /// Deeper nesting than this is refused before parsing: the parser's stack and the
 /// protobuf decoder both have limits, and no migration needs it.

@@ -3,7 +3,6 @@
 
 mod raw;
 mod references;
-mod suggest;
 mod table;
 
 use std::ops::Range;
@@ -14,7 +13,7 @@ use crate::error::{LoadError, SourceError};
 use crate::model::{Enum, QualifiedName, Schema};
 use crate::sql::FragmentError;
 use raw::RawFile;
-pub use suggest::{closest, did_you_mean};
+pub use crate::suggest::{closest, did_you_mean};
 
 /// Loads a schema.toml text; `path` is used only in error messages.
 pub fn load_schema(path: &str, source: &str) -> Result<Schema, LoadError> {

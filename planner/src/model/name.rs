@@ -139,7 +139,7 @@ fn is_restricted_keyword(ident: &str) -> bool {
 
 fn scan_restricted_keyword(ident: &str) -> bool {
     use pg_query::protobuf::KeywordKind;
-    let Some(tokens) = crate::sql::scan_tokens(ident) else {
+    let Some(tokens) = crate::libpg_query::scan_tokens(ident) else {
         return true;
     };
     match tokens.as_slice() {
@@ -159,7 +159,7 @@ pub fn derived_name(parts: &[&str]) -> String {
     if full.len() <= MAX_IDENTIFIER_BYTES {
         return full;
     }
-    let hash = crate::plan::fingerprint::short_hash(full.as_bytes());
+    let hash = crate::digest::short_hash(full.as_bytes());
     let mut cut = MAX_IDENTIFIER_BYTES - hash.len() - 1;
     while !full.is_char_boundary(cut) {
         cut -= 1;

@@ -1,7 +1,6 @@
 //! The plan: ordered steps grouped by phase, with a fingerprint. `make_plan` is the
 //! whole pipeline from two schemas: diff, recipes, order.
 
-pub mod fingerprint;
 pub mod order;
 pub mod step;
 
@@ -159,6 +158,6 @@ pub fn plan_statements(current: &Schema, desired: &Schema, statements: Vec<State
         changes: described,
         phases,
     };
-    plan.fingerprint = fingerprint::sha256_hex(serde_json::to_string(&plan).expect("invariant: a plan serialises").as_bytes());
+    plan.fingerprint = crate::digest::sha256_hex(serde_json::to_string(&plan).expect("invariant: a plan serialises").as_bytes());
     Ok(plan)
 }

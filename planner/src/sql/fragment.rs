@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use pg_query::protobuf::{a_const, node::Node as N, Node, SelectStmt};
 
-use super::libpg_query::{parse_tree, ParseFailure, TreeError};
+use crate::libpg_query::{parse_tree, ParseFailure, TreeError};
 use super::walk::{strings, walk};
 use crate::model::{Expr, SqlType, TypeBase, SERIAL_NAMES};
 

@@ -128,7 +128,7 @@ pub fn rules(args: &RulesArgs) -> Result<u8, Failure> {
         }
         None => {
             let names: Vec<&str> = RULES.iter().map(|r| r.meta().name).collect();
-            let help = planner::load::did_you_mean(key, names).map(|h| format!(" ({h})")).unwrap_or_default();
+            let help = planner::suggest::did_you_mean(key, names).map(|h| format!(" ({h})")).unwrap_or_default();
             Err(Failure::usage(anyhow::anyhow!("unknown rule `{key}`{help}; `bellows rules` lists them all")))
         }
     }

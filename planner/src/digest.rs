@@ -1,5 +1,5 @@
-//! The plan fingerprint: a hash of the plan's canonical rendering, recorded by the
-//! executor so that a different plan is never applied over a half-applied one.
+//! Hashes: SHA-256 for plan fingerprints and schema checksums, and a short stable hash
+//! for derived names.
 
 use sha2::{Digest, Sha256};
 
