@@ -6,7 +6,7 @@
 use pg_query::protobuf::{node::Node as N, AlterTableCmd, AlterTableType as At, ConstrType, Constraint as Ast, ObjectType};
 use pg_query::NodeEnum;
 
-use crate::diff::{add_constraint, Change, Constraint, EnumPosition};
+use crate::change::{add_constraint, Change, Constraint, EnumPosition};
 use crate::error::{line_column, PlanError};
 use crate::lint::{ast, classify, parse, source, track};
 use crate::locks::Cost;
@@ -302,7 +302,7 @@ fn alter_command(table: &QualifiedName, cmd: &AlterTableCmd, schema: &Schema) ->
         (At::AtColumnDefault, None) => Change::DropDefault { table: t, column: c },
         (At::AtAddConstraint, Some(N::Constraint(con))) => add_constraint(table, constraint(table, con, None)?),
         (At::AtDropConstraint, _) => {
-            let existing = known.and_then(|k| crate::diff::constraint_named(k, &cmd.name))?;
+            let existing = known.and_then(|k| crate::change::constraint_named(k, &cmd.name))?;
             Change::DropConstraint {
                 table: t,
                 constraint: existing,

@@ -4,9 +4,9 @@
 //! `recipes` -> `Step`s -> `plan::order` -> `Plan` -> `render`. Lock behaviour lives
 //! in one table, `locks`, which the recipes (and the linter) ask.
 
-pub mod apply;
-pub mod digest;
+pub mod change;
 pub mod diff;
+pub mod digest;
 pub mod error;
 pub mod from_sql;
 pub mod libpg_query;
@@ -20,7 +20,8 @@ pub mod render;
 pub mod sql;
 pub mod suggest;
 
-pub use diff::{diff, Change};
+pub use change::Change;
+pub use diff::diff;
 pub use error::{LoadError, PlanError, SourceError};
 pub use load::load_schema;
 pub use locks::PgVersion;

@@ -153,7 +153,10 @@ mod abi {
     fn host() -> String {
         let output = Command::new("rustc").arg("-vV").output().expect("rustc runs");
         let text = String::from_utf8(output.stdout).expect("UTF-8");
-        text.lines().find_map(|l| l.strip_prefix("host: ")).expect("rustc -vV names the host").to_string()
+        text.lines()
+            .find_map(|l| l.strip_prefix("host: "))
+            .expect("rustc -vV names the host")
+            .to_string()
     }
 
     /// The directory of the pg_query crate this build uses, from `cargo metadata`.
@@ -203,12 +206,26 @@ int main(void) {
             .arg(header_dir)
             .output()
             .expect("a C compiler (cc) runs");
-        assert!(compiled.status.success(), "the probe does not compile against pg_query.h:\n{}", String::from_utf8_lossy(&compiled.stderr));
-        let linked = Command::new("cc").arg("-o").arg(dir.join("probe")).arg(dir.join("probe.o")).arg("-Wl,--unresolved-symbols=ignore-all").output().expect("cc links");
+        assert!(
+            compiled.status.success(),
+            "the probe does not compile against pg_query.h:\n{}",
+            String::from_utf8_lossy(&compiled.stderr)
+        );
+        let linked = Command::new("cc")
+            .arg("-o")
+            .arg(dir.join("probe"))
+            .arg(dir.join("probe.o"))
+            .arg("-Wl,--unresolved-symbols=ignore-all")
+            .output()
+            .expect("cc links");
         assert!(linked.status.success(), "{}", String::from_utf8_lossy(&linked.stderr));
         let run = Command::new(dir.join("probe")).output().expect("the probe runs");
         let _ = std::fs::remove_dir_all(&dir);
-        String::from_utf8(run.stdout).expect("digits").split_whitespace().map(|n| n.parse().expect("a number")).collect()
+        String::from_utf8(run.stdout)
+            .expect("digits")
+            .split_whitespace()
+            .map(|n| n.parse().expect("a number"))
+            .collect()
     }
 
     #[test]

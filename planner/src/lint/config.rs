@@ -18,8 +18,8 @@ use toml::Spanned;
 use super::rules::find_rule;
 use super::{LintOptions, Severity};
 use crate::error::{LoadError, SourceError};
-use crate::suggest::did_you_mean;
 use crate::locks::PgVersion;
+use crate::suggest::did_you_mean;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

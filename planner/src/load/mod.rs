@@ -12,8 +12,8 @@ use toml::Spanned;
 use crate::error::{LoadError, SourceError};
 use crate::model::{Enum, QualifiedName, Schema};
 use crate::sql::FragmentError;
-use raw::RawFile;
 pub use crate::suggest::{closest, did_you_mean};
+use raw::RawFile;
 
 /// Loads a schema.toml text; `path` is used only in error messages.
 pub fn load_schema(path: &str, source: &str) -> Result<Schema, LoadError> {

@@ -6,7 +6,8 @@ pub mod step;
 
 use serde::Serialize;
 
-use crate::diff::{diff, Change};
+use crate::change::Change;
+use crate::diff::diff;
 use crate::error::PlanError;
 use crate::locks::PgVersion;
 use crate::model::{QualifiedName, Schema};

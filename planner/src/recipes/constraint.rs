@@ -4,7 +4,7 @@
 use super::index::build_index;
 use super::sql::foreign_key_clause;
 use super::{dotted, Context, Recipe};
-use crate::diff::Constraint;
+use crate::change::Constraint;
 use crate::error::PlanError;
 use crate::locks::{ConstraintKind, Op};
 use crate::model::{derived_name, quote_ident, Check, ForeignKey, Index, IndexKey, QualifiedName};

@@ -10,7 +10,7 @@ pub(crate) mod sql;
 mod table;
 mod trigger;
 
-use crate::diff::Change;
+use crate::change::Change;
 use crate::error::PlanError;
 use crate::locks::{relation_locks, Cost, Op, PgVersion};
 use crate::model::{QualifiedName, Schema, Table};

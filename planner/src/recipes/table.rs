@@ -2,7 +2,7 @@
 
 use super::sql::{column_definition, create_index, foreign_key_clause, ident_list};
 use super::{dotted, plain, Context, Recipe};
-use crate::diff::{CommentTarget, EnumPosition};
+use crate::change::{CommentTarget, EnumPosition};
 use crate::locks::{ConstraintKind, Op};
 use crate::model::{quote_ident, quote_literal, Enum, QualifiedName, Table};
 use crate::plan::step::{Obj, Phase};

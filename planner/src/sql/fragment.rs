@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 
 use pg_query::protobuf::{a_const, node::Node as N, Node, SelectStmt};
 
-use crate::libpg_query::{parse_tree, ParseFailure, TreeError};
 use super::walk::{strings, walk};
+use crate::libpg_query::{parse_tree, ParseFailure, TreeError};
 use crate::model::{Expr, SqlType, TypeBase, SERIAL_NAMES};
 
 /// Why a fragment was rejected, and the byte offset inside the fragment it points at.

@@ -1,7 +1,7 @@
 //! Applying a `Change` to a `Schema`: the inverse of the diff. Used to follow a SQL
 //! migration statement by statement, and to test the diff (`apply(diff(a, b), a) == b`).
 
-use crate::diff::{Change, CommentTarget, Constraint, EnumPosition};
+use super::{Change, CommentTarget, Constraint, EnumPosition};
 use crate::model::{Enum, Schema, Table};
 
 impl Schema {
