@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use planner::lint::parse::{parse_statements, Problem};
-use planner::lint::{lint_file, source, FileReport, LintOptions};
+use planner::lint::{lint_file, FileReport, LintOptions};
+use planner::migration::parse::{parse_statements, Problem};
+use planner::migration::source;
 use rayon::prelude::*;
 
 /// The corpus README counts 3,854 migration files; fewer means the walk lost some.
@@ -250,7 +251,7 @@ fn the_fast_statement_splitter_agrees_with_the_scanner_on_the_corpus() {
         .filter_map(|path| {
             let text = String::from_utf8(std::fs::read(path).ok()?).ok()?;
             let exact = scanner_statement_ends(&text)?;
-            let fast = planner::lint::parse::statement_ends(text.as_bytes());
+            let fast = planner::migration::split::statement_ends(text.as_bytes());
             let first = exact.iter().zip(&fast).position(|(a, b)| a != b).unwrap_or(exact.len().min(fast.len()));
             (exact != fast).then(|| {
                 format!(

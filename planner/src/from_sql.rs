@@ -8,8 +8,8 @@ use pg_query::NodeEnum;
 
 use crate::change::{add_constraint, Change, Constraint, EnumPosition};
 use crate::error::{line_column, PlanError};
-use crate::lint::{ast, classify, parse, source, track};
 use crate::locks::Cost;
+use crate::migration::{ast, classify, parse, source, track};
 use crate::model::{Check, Column, Enum, ForeignKey, Index, IndexKey, PrimaryKey, QualifiedName, Schema, Table, Unique};
 use crate::plan::{plan_statements, Phase, Plan, PlanOptions, Statement, Step};
 use crate::sql::{expr_from_node, string_value};
@@ -114,7 +114,7 @@ fn is_bookkeeping(node: &NodeEnum) -> bool {
 }
 
 fn raw_step(node: &NodeEnum, sql: &str, line: usize, schema: &Schema, options: PlanOptions) -> Step {
-    let mut state = crate::lint::state::State::default();
+    let mut state = crate::migration::state::State::default();
     state.schema = schema.clone();
     let facts = classify::facts_of(&classify::actions(node, &state, options.pg_version), options.pg_version);
     let mut step = Step::new(
@@ -123,7 +123,7 @@ fn raw_step(node: &NodeEnum, sql: &str, line: usize, schema: &Schema, options: P
         format!("statement at line {line}, run as written (bellows has no recipe for it)"),
     );
     step.sql = vec![sql.to_string()];
-    step.transactional = !runs_outside_transaction(node);
+    step.transactional = crate::migration::transaction::outside_transaction(node, options.pg_version).is_none();
     // The statement runs after whatever creates the tables it names.
     let named = pg_query::parse(sql, 0).map(|p| p.tables()).unwrap_or_default();
     for table in named.iter().filter_map(|t| QualifiedName::parse(t)) {
@@ -132,16 +132,6 @@ fn raw_step(node: &NodeEnum, sql: &str, line: usize, schema: &Schema, options: P
     step.cost = facts.locks.iter().map(|l| l.cost).max().unwrap_or(Cost::Instant);
     step.locks = facts.locks;
     step
-}
-
-fn runs_outside_transaction(node: &NodeEnum) -> bool {
-    match node {
-        NodeEnum::IndexStmt(i) => i.concurrent,
-        NodeEnum::DropStmt(d) => d.concurrent,
-        NodeEnum::ReindexStmt(r) => r.params.iter().any(|p| matches!(&p.node, Some(N::DefElem(d)) if d.defname == "concurrently")),
-        NodeEnum::VacuumStmt(_) | NodeEnum::AlterEnumStmt(_) => true,
-        _ => false,
-    }
 }
 
 /// The changes a statement makes, or `None` when bellows has no recipe for it.

@@ -13,6 +13,7 @@ pub mod libpg_query;
 pub mod lint;
 pub mod load;
 pub mod locks;
+pub mod migration;
 pub mod model;
 pub mod plan;
 pub mod recipes;

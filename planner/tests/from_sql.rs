@@ -114,3 +114,20 @@ fn a_statement_that_does_not_parse_is_refused_where_it_is() {
     assert_eq!(object, "m.sql:2:31");
     assert!(reason.contains("syntax error at or near \"int\""), "{reason}");
 }
+
+#[test]
+fn statements_postgresql_refuses_in_a_transaction_run_outside_one() {
+    let plan = plan(
+        &Schema::default(),
+        "ALTER TABLE measurements DETACH PARTITION measurements_2020 CONCURRENTLY;\nALTER TABLE measurements DETACH PARTITION measurements_2021;\nVACUUM measurements;",
+    );
+    let transactional: Vec<(String, bool)> = plan.steps().map(|s| (s.sql[0].clone(), s.transactional)).collect();
+    assert_eq!(
+        transactional,
+        [
+            ("ALTER TABLE measurements DETACH PARTITION measurements_2020 CONCURRENTLY".to_string(), false),
+            ("ALTER TABLE measurements DETACH PARTITION measurements_2021".to_string(), true),
+            ("VACUUM measurements".to_string(), false),
+        ]
+    );
+}

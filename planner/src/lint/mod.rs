@@ -2,17 +2,11 @@
 //! with pg_query, works out what each one locks (from the lock-facts table, knowing
 //! what the file created before it), and runs the rules. Findings are values.
 
-pub mod ast;
-pub mod classify;
 pub mod config;
 pub mod docs;
-pub mod parse;
 pub mod rule;
 pub mod rules;
-pub mod source;
-pub mod state;
 pub mod suppress;
-pub mod track;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -22,12 +16,13 @@ use serde::Serialize;
 
 use crate::error::LineIndex;
 use crate::locks::{LockMode, PgVersion};
-use classify::{actions, facts_of};
-use parse::Problem;
+use crate::migration::classify::{self, actions, facts_of};
+use crate::migration::parse::Problem;
+use crate::migration::source::{Layout, Unit, Wrapping};
+use crate::migration::state::State;
+use crate::migration::{parse, source, split, track};
 pub use rule::{Finding, Rule, RuleMeta, Severity, StatementContext, UnitCheck};
 pub use rules::{find_rule, RULES};
-use source::{Layout, Unit, Wrapping};
-use state::State;
 
 /// Which rules run, and at which severity.
 #[derive(Clone, Debug, Default)]
@@ -160,8 +155,8 @@ fn lint_in_pieces(path: &str, text: &str, diesel_metadata: Option<&str>, options
         return FileReport::unreadable(path, "the file contains a NUL byte; it is not SQL text".into());
     }
     let (layout, units) = source::units(path, text, diesel_metadata, options.assume_in_transaction);
-    let pieces: Vec<Vec<parse::Piece>> = units.par_iter().map(|u| parse::pieces(text, u.range.clone(), chunk)).collect();
-    let (unit_of, pieces): (Vec<usize>, Vec<parse::Piece>) = pieces
+    let pieces: Vec<Vec<split::Piece>> = units.par_iter().map(|u| split::pieces(text, u.range.clone(), chunk)).collect();
+    let (unit_of, pieces): (Vec<usize>, Vec<split::Piece>) = pieces
         .into_iter()
         .enumerate()
         .flat_map(|(unit, pieces)| pieces.into_iter().map(move |piece| (unit, piece)))
@@ -436,7 +431,7 @@ mod tests {
             for (chunk, threads) in [(300, 1), (300, 3), (2048, 2), (1, 2)] {
                 let cut = lint_in_pieces(path, &text, None, &options, chunk, threads);
                 let (_, units) = source::units(path, &text, None, None);
-                let pieces: usize = units.iter().map(|u| parse::pieces(&text, u.range.clone(), chunk).len()).sum();
+                let pieces: usize = units.iter().map(|u| split::pieces(&text, u.range.clone(), chunk).len()).sum();
                 assert!(pieces > units.len(), "{path}: chunk {chunk} cuts no unit");
                 assert_eq!(
                     serde_json::to_string(&cut).expect("serialise"),

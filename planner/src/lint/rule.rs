@@ -9,9 +9,9 @@ use pg_query::protobuf::{AlterTableCmd, AlterTableType};
 use pg_query::NodeEnum;
 use serde::Serialize;
 
-use super::classify::{Action, Facts};
-use super::state::State;
 use crate::locks::PgVersion;
+use crate::migration::classify::{Action, Facts};
+use crate::migration::state::State;
 use crate::model::QualifiedName;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -85,10 +85,10 @@ impl<'a> StatementContext<'a> {
     /// columns the application version still running uses. With the table.
     pub fn alters_of_existing_columns(&self, kind: AlterTableType) -> Vec<(QualifiedName, &'a AlterTableCmd)> {
         let NodeEnum::AlterTableStmt(alter) = self.node else { return Vec::new() };
-        let Some(table) = alter.relation.as_ref().map(super::ast::relation).filter(|t| self.existing(t)) else {
+        let Some(table) = alter.relation.as_ref().map(crate::migration::ast::relation).filter(|t| self.existing(t)) else {
             return Vec::new();
         };
-        super::ast::commands_of(alter, kind)
+        crate::migration::ast::commands_of(alter, kind)
             .filter(|cmd| self.state.declared_column(&table, &cmd.name).is_none())
             .map(|cmd| (table.clone(), cmd))
             .collect()

@@ -2,8 +2,8 @@
 //! which the file has validated no CHECK constraint that could prove the bound.
 
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
-use crate::lint::state::State;
 use crate::locks::{ConstraintKind, Cost, Op};
+use crate::migration::state::State;
 use crate::model::QualifiedName;
 
 pub struct AttachPartitionWithoutCheck;

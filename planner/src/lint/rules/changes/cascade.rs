@@ -4,8 +4,8 @@
 use pg_query::protobuf::{node::Node as N, DropBehavior, ObjectType};
 use pg_query::NodeEnum;
 
-use crate::lint::ast;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
+use crate::migration::ast;
 
 pub struct Cascade;
 

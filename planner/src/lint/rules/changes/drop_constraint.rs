@@ -3,9 +3,9 @@
 
 use pg_query::NodeEnum;
 
-use crate::lint::ast;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
 use crate::locks::{facts, ConstraintKind, Op, Role};
+use crate::migration::ast;
 
 pub struct DropConstraint;
 

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use pg_query::protobuf::{AlterTableStmt, AlterTableType as At, ObjectType};
 use pg_query::NodeEnum;
 
-use crate::lint::ast;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext, UnitCheck};
+use crate::migration::ast;
 use crate::model::QualifiedName;
 
 pub struct MultipleAlterTable;

@@ -3,8 +3,8 @@
 use pg_query::protobuf::ObjectType;
 use pg_query::NodeEnum;
 
-use crate::lint::ast;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
+use crate::migration::ast;
 
 pub struct RenameColumn;
 

@@ -6,8 +6,8 @@ use std::ops::Range;
 use pg_query::protobuf::ObjectType;
 use pg_query::NodeEnum;
 
-use crate::lint::ast;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext, UnitCheck};
+use crate::migration::ast;
 use crate::model::QualifiedName;
 
 pub struct RenameTable;

@@ -5,8 +5,8 @@
 use pg_query::protobuf::{node::Node as N, AlterTableType as At, ColumnDef, ConstrType, TypeName};
 use pg_query::NodeEnum;
 
-use crate::lint::ast;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
+use crate::migration::ast;
 
 /// A type-design rule: which declared columns it flags, what is wrong with them, and
 /// what to use instead.

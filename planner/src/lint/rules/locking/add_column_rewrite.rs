@@ -5,9 +5,9 @@
 use pg_query::protobuf::ColumnDef;
 
 use super::{commands, impact};
-use crate::lint::ast;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
 use crate::locks::{AddColumn, Cost, DefaultKind, Op, PgVersion};
+use crate::migration::ast;
 
 pub struct AddColumnRewrite;
 

@@ -5,10 +5,10 @@
 use pg_query::protobuf::{node::Node as N, AlterTableType as At, ConstrType, Constraint};
 use pg_query::NodeEnum;
 
-use crate::lint::classify::{add_constraint, Action};
 use crate::lint::rule::StatementContext;
-use crate::lint::{ast, track};
 use crate::locks::{relation_locks, ConstraintKind, Op, RelationLock};
+use crate::migration::classify::{add_constraint, Action};
+use crate::migration::{ast, track};
 use crate::model::QualifiedName;
 
 pub struct Added<'a> {

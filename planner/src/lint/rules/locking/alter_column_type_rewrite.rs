@@ -2,9 +2,9 @@
 //! table and its indexes.
 
 use super::{commands, impact};
-use crate::lint::ast;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
 use crate::locks::{may_skip_rewrite_to, Cost, Op};
+use crate::migration::ast;
 use crate::model::SqlType;
 
 pub struct AlterColumnTypeRewrite;

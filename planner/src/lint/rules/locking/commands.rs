@@ -5,10 +5,10 @@
 use pg_query::protobuf::{node::Node as N, AlterTableCmd, AlterTableType as At, ColumnDef};
 use pg_query::NodeEnum;
 
-use crate::lint::ast;
-use crate::lint::classify::Action;
 use crate::lint::rule::StatementContext;
 use crate::locks::Op;
+use crate::migration::ast;
+use crate::migration::classify::Action;
 
 /// The statement's subcommands of the given kinds, paired in order with the actions
 /// `is_action` picks. The classifier makes exactly one such action per such command,

@@ -1,11 +1,8 @@
 //! BW104 `concurrently-in-transaction`: a `CONCURRENTLY` command inside a transaction
 //! block, which PostgreSQL refuses to run.
 
-use pg_query::protobuf::{node::Node as N, AlterTableType};
-use pg_query::NodeEnum;
-
-use crate::lint::ast;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
+use crate::migration::transaction::outside_transaction;
 
 pub struct ConcurrentlyInTransaction;
 
@@ -28,7 +25,9 @@ impl Rule for ConcurrentlyInTransaction {
         if !cx.in_transaction {
             return;
         }
-        let Some(command) = concurrent_command(cx.node) else { return };
+        let Some(command) = outside_transaction(cx.node, cx.pg).filter(|o| o.concurrent).map(|o| o.command) else {
+            return;
+        };
         let help = if cx.state.explicit_transaction {
             "move it out of the BEGIN ... COMMIT block, into a migration of its own"
         } else {
@@ -39,26 +38,6 @@ impl Rule for ConcurrentlyInTransaction {
             format!("the migration fails here: PostgreSQL refuses {command} inside a transaction block"),
             help,
         ));
-    }
-}
-
-/// The name of the concurrent command `node` is, if it is one.
-fn concurrent_command(node: &NodeEnum) -> Option<&'static str> {
-    match node {
-        NodeEnum::IndexStmt(index) if index.concurrent => Some("CREATE INDEX CONCURRENTLY"),
-        NodeEnum::DropStmt(drop) if drop.concurrent => Some("DROP INDEX CONCURRENTLY"),
-        NodeEnum::ReindexStmt(reindex)
-            if reindex
-                .params
-                .iter()
-                .any(|p| matches!(&p.node, Some(N::DefElem(d)) if d.defname == "concurrently")) =>
-        {
-            Some("REINDEX CONCURRENTLY")
-        }
-        NodeEnum::AlterTableStmt(alter) => ast::commands_of(alter, AlterTableType::AtDetachPartition)
-            .any(|cmd| matches!(ast::definition(cmd), Some(N::PartitionCmd(p)) if p.concurrent))
-            .then_some("DETACH PARTITION CONCURRENTLY"),
-        _ => None,
     }
 }
 

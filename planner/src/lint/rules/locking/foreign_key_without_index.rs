@@ -7,8 +7,8 @@ use std::ops::Range;
 use pg_query::protobuf::{node::Node as N, AlterTableType as At, ConstrType, Constraint};
 use pg_query::NodeEnum;
 
-use crate::lint::ast;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext, UnitCheck};
+use crate::migration::ast;
 use crate::model::QualifiedName;
 
 pub struct ForeignKeyWithoutIndex;

@@ -1,8 +1,8 @@
 //! How a lock from the lock-facts table reads in a message: what it blocks, on which
 //! relation, for how long. One wording for every rule of the group.
 
-use crate::lint::classify::Action;
 use crate::locks::{relation_locks, Cost, LockMode, PgVersion, RelationLock};
+use crate::migration::classify::Action;
 
 /// The lock `action` takes on its own table, if the lock-facts table gives it that cost:
 /// a rule about rewrites or scans reports the lock of its own action, not another

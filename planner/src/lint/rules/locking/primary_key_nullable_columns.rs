@@ -13,9 +13,9 @@
 
 use super::added_constraints::{added_to_existing, keyword_span};
 use super::impact;
-use crate::lint::classify::proven_not_null;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
 use crate::locks::{facts, relation_locks, ConstraintKind, Cost, Op};
+use crate::migration::classify::proven_not_null;
 
 pub struct PrimaryKeyNullableColumns;
 

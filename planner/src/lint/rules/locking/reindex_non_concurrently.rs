@@ -5,9 +5,9 @@ use pg_query::protobuf::{node::Node as N, ReindexObjectType as Kind};
 use pg_query::NodeEnum;
 
 use super::impact;
-use crate::lint::ast;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
 use crate::locks::{facts, Op};
+use crate::migration::ast;
 
 pub struct ReindexNonConcurrently;
 
