@@ -17,7 +17,7 @@ fn every_example_plan_lints_clean() {
         let Ok(plan) = make_plan(&before, &after, PlanOptions::default()) else {
             continue;
         };
-        let script = render_sql(&plan, &|name| after.tables.get(name).cloned());
+        let script = render_sql(&plan);
         let report = lint_file("plan.sql", &script, None, &LintOptions::default());
         linted += 1;
         for d in report.diagnostics.iter().filter(|d| d.severity == Severity::Error) {

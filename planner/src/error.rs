@@ -77,6 +77,13 @@ pub enum PlanError {
     /// The ordering found a dependency cycle between these steps.
     #[error("the plan's steps depend on each other in a cycle: {}", steps.join(" -> "))]
     Cycle { steps: Vec<String> },
+    /// Two steps were given the same id (two changes to one object that bellows
+    /// cannot tell apart).
+    #[error("two steps share the id {id}")]
+    DuplicateStep { id: String },
+    /// A plan read back from JSON cannot be used.
+    #[error("the plan cannot be read: {0}")]
+    Unreadable(String),
 }
 
 impl PlanError {
@@ -91,7 +98,7 @@ impl PlanError {
     pub fn help(&self) -> Option<&str> {
         match self {
             PlanError::Refused { help, .. } => Some(help),
-            PlanError::Cycle { .. } => None,
+            PlanError::Cycle { .. } | PlanError::DuplicateStep { .. } | PlanError::Unreadable(_) => None,
         }
     }
 }

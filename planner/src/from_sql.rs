@@ -9,10 +9,12 @@ use pg_query::NodeEnum;
 use crate::change::{add_constraint, Change, Constraint, EnumPosition};
 use crate::error::{line_column, PlanError};
 use crate::locks::Cost;
+use crate::migration::transaction::outside_transaction;
 use crate::migration::{ast, classify, parse, source, track};
 use crate::model::{Check, Column, Enum, ForeignKey, Index, IndexKey, PrimaryKey, QualifiedName, Schema, Table, Unique};
-use crate::plan::{plan_statements, Phase, Plan, PlanOptions, Statement, Step};
+use crate::plan::{plan_statements, Plan, PlanOptions, Statement};
 use crate::sql::{expr_from_node, string_value};
+use crate::step::{Draft, Obj, Phase, Step, StepKind};
 
 /// The plan for a migration file run against `current`.
 pub fn plan_sql(current: &Schema, path: &str, text: &str, options: PlanOptions) -> Result<Plan, PlanError> {
@@ -113,25 +115,26 @@ fn is_bookkeeping(node: &NodeEnum) -> bool {
     matches!(node, NodeEnum::TransactionStmt(_) | NodeEnum::VariableSetStmt(_))
 }
 
-fn raw_step(node: &NodeEnum, sql: &str, line: usize, schema: &Schema, options: PlanOptions) -> Step {
+fn raw_step(node: &NodeEnum, sql: &str, line: usize, schema: &Schema, options: PlanOptions) -> Draft {
     let mut state = crate::migration::state::State::default();
     state.schema = schema.clone();
     let facts = classify::facts_of(&classify::actions(node, &state, options.pg_version), options.pg_version);
     let mut step = Step::new(
         format!("statement:line-{line}"),
+        StepKind::Sql,
         Phase::Expand,
         format!("statement at line {line}, run as written (bellows has no recipe for it)"),
     );
     step.sql = vec![sql.to_string()];
-    step.transactional = crate::migration::transaction::outside_transaction(node, options.pg_version).is_none();
-    // The statement runs after whatever creates the tables it names.
-    let named = pg_query::parse(sql, 0).map(|p| p.tables()).unwrap_or_default();
-    for table in named.iter().filter_map(|t| QualifiedName::parse(t)) {
-        step.objects.needs.push(crate::plan::step::Obj::Table(table));
-    }
+    step.transactional = outside_transaction(node, options.pg_version).is_none();
     step.cost = facts.locks.iter().map(|l| l.cost).max().unwrap_or(Cost::Instant);
     step.locks = facts.locks;
-    step
+    let mut draft = Draft::from(step);
+    // The statement runs after whatever creates the tables it names.
+    for table in ast::named_relations(node) {
+        draft.needs(Obj::Table(table));
+    }
+    draft
 }
 
 /// The changes a statement makes, or `None` when bellows has no recipe for it.

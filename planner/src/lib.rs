@@ -19,6 +19,7 @@ pub mod plan;
 pub mod recipes;
 pub mod render;
 pub mod sql;
+pub mod step;
 pub mod suggest;
 
 pub use change::Change;
@@ -28,3 +29,4 @@ pub use load::load_schema;
 pub use locks::PgVersion;
 pub use model::Schema;
 pub use plan::{make_plan, Plan, PlanOptions};
+pub use step::{Phase, Step, StepKind};

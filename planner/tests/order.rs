@@ -3,7 +3,7 @@
 
 mod support;
 
-use planner::plan::Phase;
+use planner::step::Phase;
 use planner::{load_schema, make_plan, Plan, PlanOptions};
 use support::{ids, position};
 

@@ -1,6 +1,7 @@
 //! Command-line parsing and dispatch. Thin: it parses arguments, calls the libraries
 //! and renders output.
 
+mod duration;
 mod exit;
 mod lint;
 mod plan;

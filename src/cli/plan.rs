@@ -34,6 +34,9 @@ pub struct PlanArgs {
     /// Rows per backfill batch.
     #[arg(long, value_name = "ROWS", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
     pub batch_size: u32,
+    /// The lock_timeout the SQL script sets before each locking statement (e.g. 200ms, 1s).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = super::duration::parse_millis)]
+    pub lock_timeout: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -61,26 +64,27 @@ pub fn run(args: &PlanArgs) -> Result<u8, Failure> {
     };
     let options = PlanOptions {
         pg_version: args.pg_version,
+        lock_timeout_ms: args.lock_timeout,
         batch_size: args.batch_size,
     };
     if let Some(path) = &args.sql {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {shown}"))?;
         let plan = plan_sql(&current, &shown, &text, options).map_err(refused)?;
-        print!("{}", render(&plan, args.format, &current));
+        print!("{}", render(&plan, args.format));
         return Ok(code::SUCCESS);
     }
     let desired = load(&args.to)?;
     let plan = make_plan(&current, &desired, options).map_err(refused)?;
-    print!("{}", render(&plan, args.format, &desired));
+    print!("{}", render(&plan, args.format));
     Ok(code::SUCCESS)
 }
 
-fn render(plan: &planner::Plan, format: PlanFormat, schema: &Schema) -> String {
+fn render(plan: &planner::Plan, format: PlanFormat) -> String {
     match format {
         PlanFormat::Text => render_text(plan, stdout_color()),
         PlanFormat::Json => render_json(plan),
-        PlanFormat::Sql => render_sql(plan, &|name| schema.tables.get(name).cloned()),
+        PlanFormat::Sql => render_sql(plan),
         PlanFormat::Markdown => render_markdown(plan),
     }
 }

@@ -3,12 +3,12 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::QualifiedName;
 
 /// Table-level lock modes, weakest first (PostgreSQL docs, "Explicit Locking", 13.3.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum LockMode {
     AccessShareLock,
     RowShareLock,
@@ -117,7 +117,7 @@ impl fmt::Display for LockMode {
 }
 
 /// How long a lock is held, in terms of the table's size.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Cost {
     /// Catalog only: milliseconds, once the lock is granted.
@@ -148,7 +148,7 @@ impl fmt::Display for Cost {
 }
 
 /// One relation a statement locks, in which mode, and for how long.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct RelationLock {
     pub relation: QualifiedName,
     pub mode: LockMode,
@@ -156,7 +156,7 @@ pub struct RelationLock {
 }
 
 /// A PostgreSQL major version, for facts that changed between releases.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct PgVersion(pub u32);
 
 impl PgVersion {

@@ -3,6 +3,8 @@
 
 use pg_query::protobuf::{node::Node as N, AlterTableCmd, AlterTableStmt, AlterTableType, ColumnDef, ConstrType, Constraint, Node, RangeVar};
 
+use pg_query::NodeEnum;
+
 use crate::model::{Column, QualifiedName};
 use crate::sql::{expr_from_node, string_value, type_from_ast};
 
@@ -127,4 +129,28 @@ pub fn not_null_check_column(c: &Constraint) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// Every relation a statement names anywhere (targets, `FROM`, joins, subqueries),
+/// each once, in the order they appear, without the names of its CTEs.
+pub fn named_relations(node: &NodeEnum) -> Vec<QualifiedName> {
+    let nodes = node.nodes();
+    let ctes: Vec<&str> = nodes
+        .iter()
+        .filter_map(|(node, ..)| match node {
+            pg_query::NodeRef::CommonTableExpr(cte) => Some(cte.ctename.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut out: Vec<QualifiedName> = Vec::new();
+    for (node, ..) in &nodes {
+        if let pg_query::NodeRef::RangeVar(r) = node {
+            let name = relation(r);
+            let cte = r.schemaname.is_empty() && ctes.contains(&r.relname.as_str());
+            if !cte && !out.contains(&name) {
+                out.push(name);
+            }
+        }
+    }
+    out
 }

@@ -1,5 +1,6 @@
 //! The schema model: names, types, expressions and the `Schema` they make up.
 
+mod checksum;
 mod expr;
 mod name;
 mod schema;

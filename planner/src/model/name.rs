@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// PostgreSQL truncates identifiers to 63 bytes (`NAMEDATALEN - 1`).
 pub const MAX_IDENTIFIER_BYTES: usize = 63;
@@ -55,6 +55,15 @@ impl fmt::Display for QualifiedName {
 impl Serialize for QualifiedName {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&self.sql())
+    }
+}
+
+/// Reads back what `Serialize` wrote: `parse` takes quoted parts exactly, and `sql()`
+/// quotes every part that is not a plain lower-case identifier.
+impl<'de> Deserialize<'de> for QualifiedName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        QualifiedName::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not a schema-qualified name")))
     }
 }
 
@@ -201,6 +210,14 @@ mod tests {
         assert_eq!(QualifiedName::parse("a.b.c"), None);
         assert_eq!(QualifiedName::parse("\"open"), None);
         assert_eq!(QualifiedName::new("public", "order").sql(), "public.\"order\"");
+        for odd in [
+            QualifiedName::new("public", "order"),
+            QualifiedName::new("Billing", "a.b \"c\""),
+            QualifiedName::new("x", "Users"),
+        ] {
+            let json = serde_json::to_string(&odd).expect("serialises");
+            assert_eq!(serde_json::from_str::<QualifiedName>(&json).expect("reads back"), odd, "{json}");
+        }
     }
 
     #[test]

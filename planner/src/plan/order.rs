@@ -8,11 +8,11 @@ use std::collections::{BTreeMap, BinaryHeap};
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use super::step::{Obj, Step};
 use crate::error::PlanError;
+use crate::step::{Draft, Obj, Phase, Step};
 
 /// Orders `steps` (given in change order) and fills in each step's `depends_on`.
-pub fn order(steps: Vec<Step>) -> Result<Vec<Step>, PlanError> {
+pub fn order(steps: Vec<Draft>) -> Result<Vec<Step>, PlanError> {
     let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(steps.len(), steps.len() * 2);
     let nodes: Vec<NodeIndex> = (0..steps.len()).map(|i| graph.add_node(i)).collect();
     let by_id: BTreeMap<&str, usize> = steps.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
@@ -67,7 +67,7 @@ pub fn order(steps: Vec<Step>) -> Result<Vec<Step>, PlanError> {
     for &(from, to) in edges.iter().filter(|(f, t)| f != t) {
         dependencies[to].push(from);
     }
-    let mut slots: Vec<Option<Step>> = steps.into_iter().map(Some).collect();
+    let mut slots: Vec<Option<Step>> = steps.into_iter().map(|d| Some(d.step)).collect();
     let ids: Vec<String> = slots.iter().map(|s| s.as_ref().map(|s| s.id.clone()).unwrap_or_default()).collect();
     let mut ordered = Vec::with_capacity(slots.len());
     for i in sequence {
@@ -83,9 +83,9 @@ pub fn order(steps: Vec<Step>) -> Result<Vec<Step>, PlanError> {
 
 /// Kahn's algorithm, always taking the ready step of the earliest phase and then the
 /// earliest change; a cycle is reported with the steps on it.
-fn topological(graph: &DiGraph<usize, ()>, steps: &[Step]) -> Result<Vec<usize>, PlanError> {
+fn topological(graph: &DiGraph<usize, ()>, steps: &[Draft]) -> Result<Vec<usize>, PlanError> {
     let mut indegree: Vec<usize> = graph.node_indices().map(|n| graph.neighbors_directed(n, petgraph::Incoming).count()).collect();
-    let mut ready: BinaryHeap<Reverse<(super::step::Phase, usize)>> = graph
+    let mut ready: BinaryHeap<Reverse<(Phase, usize)>> = graph
         .node_indices()
         .filter(|n| indegree[n.index()] == 0)
         .map(|n| Reverse((steps[n.index()].phase, n.index())))

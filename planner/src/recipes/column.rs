@@ -7,7 +7,7 @@ use super::{dotted, Context, Recipe};
 use crate::error::PlanError;
 use crate::locks::{AddColumn, ConstraintKind, DefaultKind, Op};
 use crate::model::{derived_name, quote_ident, Column, Expr, Identity, QualifiedName};
-use crate::plan::step::{Backfill, Obj, Phase, Step};
+use crate::step::{Backfill, DbObject, Draft, KeyColumn, Obj, Phase, StepKind};
 
 fn default_kind(column: &Column, cx: &Context<'_>) -> DefaultKind {
     match &column.default {
@@ -43,7 +43,7 @@ pub fn add_column(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &
             not_null: !column.nullable,
             ..AddColumn::default()
         });
-        let step = r.step(Phase::Expand, id, format!("add column {t}.{}", quote_ident(&column.name)));
+        let step = r.step(Phase::Expand, StepKind::AddColumn, id, format!("add column {t}.{}", quote_ident(&column.name)));
         step.sql(format!("ALTER TABLE {} ADD COLUMN {}", t.sql(), column_definition(column, true)))
             .lock(op, cx.pg, t, None)
             .undo(format!("ALTER TABLE {} DROP COLUMN {}", t.sql(), quote_ident(&column.name)));
@@ -77,6 +77,7 @@ pub fn add_column(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &
     };
     let step = r.step(
         Phase::Expand,
+        StepKind::AddColumn,
         id.clone(),
         format!("add column {t}.{} (nullable until it is filled)", quote_ident(&column.name)),
     );
@@ -111,7 +112,7 @@ pub fn add_column(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &
     Ok(())
 }
 
-fn column_objects(step: &mut crate::plan::step::Step, t: &QualifiedName, column: &Column, filled: bool) {
+fn column_objects(step: &mut Draft, t: &QualifiedName, column: &Column, filled: bool) {
     step.needs(Obj::Table(t.clone())).creates(Obj::Column(t.clone(), column.name.clone()));
     if filled {
         step.creates(Obj::Filled(t.clone(), column.name.clone()));
@@ -147,13 +148,16 @@ pub(super) fn create_trigger<'r>(
     id: String,
     what: String,
     sql: Vec<String>,
-) -> &'r mut Step {
-    let step = r.step(Phase::Expand, id, what);
+) -> &'r mut Draft {
+    let step = r.step(Phase::Expand, StepKind::CreateTrigger, id, what);
     for statement in sql {
         step.sql(statement);
     }
     for statement in names.drop_sql(t) {
         step.undo(statement);
+    }
+    for object in names.objects(t) {
+        step.made(object);
     }
     step.lock(Op::CreateTrigger, cx.pg, t, None)
 }
@@ -161,11 +165,15 @@ pub(super) fn create_trigger<'r>(
 pub(super) fn drop_trigger(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, names: &TriggerNames, column: &str, kind: &str) {
     let step = r.step(
         Phase::Contract,
+        StepKind::DropTrigger,
         format!("drop-{kind}-trigger:{}", dotted(t, column)),
         format!("drop the {kind} trigger on {t}"),
     );
     for statement in names.drop_sql(t) {
         step.sql(statement);
+    }
+    for object in names.objects(t) {
+        step.removed(object);
     }
     step.lock(Op::DropTrigger, cx.pg, t, None).no_dependencies();
 }
@@ -195,17 +203,30 @@ pub(super) fn batched_update(
         .table(t)
         .ok_or_else(|| PlanError::refused(t, "the table is not in the desired schema", "declare it"))?;
     let (first, next) = batch_update(table, key, set, pending, cx.batch_size);
-    let id = format!("backfill:{}", dotted(t, column));
-    r.step(Phase::Backfill, id.clone(), format!("{what} in batches of {}", cx.batch_size))
-        .batched(Backfill {
-            table: t.clone(),
-            key: key.to_vec(),
-            batch_size: cx.batch_size,
-            first_batch_sql: first,
-            batch_sql: next,
+    let key = key
+        .iter()
+        .map(|k| KeyColumn {
+            name: k.clone(),
+            ty: table.column(k).map_or_else(|| "text".to_string(), |c| c.ty.sql()),
         })
-        .lock(Op::UpdateRows, cx.pg, t, None)
-        .creates(Obj::Filled(t.clone(), column.to_string()));
+        .collect();
+    let id = format!("backfill:{}", dotted(t, column));
+    r.step(
+        Phase::Backfill,
+        StepKind::Backfill,
+        id.clone(),
+        format!("{what} in batches of {}", cx.batch_size),
+    )
+    .batched(Backfill {
+        table: t.clone(),
+        key,
+        batch_size: cx.batch_size,
+        first_batch_sql: first,
+        batch_sql: next,
+        pending: pending.to_string(),
+    })
+    .lock(Op::UpdateRows, cx.pg, t, None)
+    .creates(Obj::Filled(t.clone(), column.to_string()));
     Ok(id)
 }
 
@@ -217,16 +238,18 @@ pub(super) fn not_null_via_check(r: &mut Recipe, cx: &Context<'_>, t: &Qualified
     let (c, k) = (quote_ident(column), quote_ident(&check));
     let add = r.independent(
         Phase::Expand,
+        StepKind::AddConstraintNotValid,
         format!("add-not-null-check:{}", dotted(t, column)),
         format!("add CHECK ({c} IS NOT NULL) NOT VALID on {t}"),
     );
-    check_not_valid(add, cx, t, &k, &format!("{c} IS NOT NULL")).needs(Obj::Column(t.clone(), column.to_string()));
+    check_not_valid(add, cx, t, &check, &format!("{c} IS NOT NULL")).needs(Obj::Column(t.clone(), column.to_string()));
     if let Some(after) = after {
         add.after(after);
     }
     let add_id = add.id.clone();
     r.independent(
         Phase::Backfill,
+        StepKind::ValidateConstraint,
         format!("validate-not-null-check:{}", dotted(t, column)),
         format!("validate the NOT NULL check on {t}.{c}"),
     )
@@ -239,11 +262,16 @@ pub(super) fn not_null_via_check(r: &mut Recipe, cx: &Context<'_>, t: &Qualified
     }
     r.step(
         Phase::Backfill,
+        StepKind::SetNotNull,
         format!("set-not-null:{}", dotted(t, column)),
         format!("set {t}.{c} NOT NULL (proven by the check) and drop the check"),
     )
     .sql(format!("ALTER TABLE {} ALTER COLUMN {c} SET NOT NULL", t.sql()))
     .sql(format!("ALTER TABLE {} DROP CONSTRAINT {k}", t.sql()))
+    .removed(DbObject::Constraint {
+        table: t.clone(),
+        name: check.clone(),
+    })
     .lock(Op::SetNotNull { proven: true }, cx.pg, t, None)
     .lock(Op::DropConstraint { kind: ConstraintKind::Check }, cx.pg, t, None)
     .undo(format!("ALTER TABLE {} ALTER COLUMN {c} DROP NOT NULL", t.sql()))
@@ -268,6 +296,12 @@ pub fn set_not_null(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column:
     fill_trigger(r, cx, t, &column.name, fill, &names);
     let trigger_id = r.steps.last().map(|s| s.id.clone()).unwrap_or_default();
     let fill_id = backfill_step(r, cx, t, &key, &column.name, fill)?;
+    if let Some(step) = r.steps.last_mut() {
+        step.irreversible(format!(
+            "the backfill gives the existing NULLs of {t}.{} a value; which rows were NULL is not kept",
+            quote_ident(&column.name)
+        ));
+    }
     not_null_via_check(r, cx, t, &column.name, Some(&trigger_id), Some(&fill_id));
     drop_trigger(r, cx, t, &names, &column.name, "fill");
     Ok(())
@@ -276,10 +310,12 @@ pub fn set_not_null(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column:
 pub fn drop_not_null(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &str) {
     r.step(
         Phase::Expand,
+        StepKind::AlterColumn,
         format!("drop-not-null:{}", dotted(t, column)),
         format!("drop NOT NULL on {t}.{}", quote_ident(column)),
     )
     .sql(format!("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL", t.sql(), quote_ident(column)))
+    .undo(format!("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL", t.sql(), quote_ident(column)))
     .lock(Op::DropNotNull, cx.pg, t, None)
     .needs(Obj::Column(t.clone(), column.to_string()));
 }
@@ -300,8 +336,11 @@ pub fn set_default(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: 
             Op::DropDefault,
         ),
     };
-    r.step(Phase::Expand, format!("{id}:{}", dotted(t, column)), description)
+    let before = cx.current_table(t).and_then(|table| table.column(column)).and_then(|c| c.default.as_ref());
+    let undo = before.map_or("DROP DEFAULT".to_string(), |d| format!("SET DEFAULT {d}"));
+    r.step(Phase::Expand, StepKind::AlterColumn, format!("{id}:{}", dotted(t, column)), description)
         .sql(format!("ALTER TABLE {} ALTER COLUMN {c} {sql}", t.sql()))
+        .undo(format!("ALTER TABLE {} ALTER COLUMN {c} {undo}", t.sql()))
         .lock(op, cx.pg, t, None)
         .needs(Obj::Column(t.clone(), column.to_string()));
 }
@@ -325,6 +364,7 @@ pub fn add_identity(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column:
     let phase = if nullable { Phase::Backfill } else { Phase::Expand };
     r.step(
         phase,
+        StepKind::AlterColumn,
         format!("add-identity:{}", dotted(t, column)),
         format!("make {t}.{c} an identity column, continuing after the largest value"),
     )
@@ -338,6 +378,7 @@ pub fn add_identity(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column:
 pub fn drop_identity(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &str) {
     r.step(
         Phase::Contract,
+        StepKind::AlterColumn,
         format!("drop-identity:{}", dotted(t, column)),
         format!("drop the identity of {t}.{}", quote_ident(column)),
     )
@@ -349,6 +390,7 @@ pub fn drop_identity(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column
 pub fn drop_column(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &Column) {
     let step = r.step(
         Phase::Contract,
+        StepKind::DropColumn,
         format!("drop-column:{}", dotted(t, &column.name)),
         format!("drop column {t}.{}", quote_ident(&column.name)),
     );

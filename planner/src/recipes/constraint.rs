@@ -8,33 +8,39 @@ use crate::change::Constraint;
 use crate::error::PlanError;
 use crate::locks::{ConstraintKind, Op};
 use crate::model::{derived_name, quote_ident, Check, ForeignKey, Index, IndexKey, QualifiedName};
-use crate::plan::step::{Obj, Phase, Step};
+use crate::step::{DbObject, Draft, Obj, Phase, StepKind};
 
-/// Makes `step` add the check `k` (quoted) with `expression` as NOT VALID: instant,
-/// and undone by dropping it.
-pub(super) fn check_not_valid<'s>(step: &'s mut Step, cx: &Context<'_>, t: &QualifiedName, k: &str, expression: &str) -> &'s mut Step {
-    step.sql(format!("ALTER TABLE {} ADD CONSTRAINT {k} CHECK ({expression}) NOT VALID", t.sql()))
-        .lock(
-            Op::AddConstraint {
-                kind: ConstraintKind::Check,
-                validated: false,
-                using_index: false,
-            },
-            cx.pg,
-            t,
-            None,
-        )
-        .undo(format!("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {k}", t.sql()))
+/// Makes `step` add the check `name` with `expression` as NOT VALID: instant, and
+/// undone by dropping it.
+pub(super) fn check_not_valid<'s>(step: &'s mut Draft, cx: &Context<'_>, t: &QualifiedName, name: &str, expression: &str) -> &'s mut Draft {
+    let k = quote_ident(name);
+    step.made(DbObject::Constraint {
+        table: t.clone(),
+        name: name.to_string(),
+    })
+    .sql(format!("ALTER TABLE {} ADD CONSTRAINT {k} CHECK ({expression}) NOT VALID", t.sql()))
+    .lock(
+        Op::AddConstraint {
+            kind: ConstraintKind::Check,
+            validated: false,
+            using_index: false,
+        },
+        cx.pg,
+        t,
+        None,
+    )
+    .undo(format!("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {k}", t.sql()))
 }
 
 pub fn add_check(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, check: &Check, name: &str) -> String {
     let k = quote_ident(name);
     let add = r.independent(
         Phase::Expand,
+        StepKind::AddConstraintNotValid,
         format!("add-check:{}", dotted(t, name)),
         format!("add check {k} on {t} NOT VALID"),
     );
-    check_not_valid(add, cx, t, &k, &check.expression.to_string())
+    check_not_valid(add, cx, t, name, &check.expression.to_string())
         .needs(Obj::Table(t.clone()))
         .creates(Obj::Constraint(t.clone(), name.to_string()));
     for column in &check.expression.columns {
@@ -42,6 +48,7 @@ pub fn add_check(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, check: &Ch
     }
     let validate = r.step(
         Phase::Backfill,
+        StepKind::ValidateConstraint,
         format!("validate-check:{}", dotted(t, name)),
         format!("validate check {k} on {t}"),
     );
@@ -59,6 +66,7 @@ pub fn add_foreign_key(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, fk: 
     let kind = ConstraintKind::ForeignKey;
     let add = r.independent(
         Phase::Expand,
+        StepKind::AddConstraintNotValid,
         format!("add-foreign-key:{}", dotted(t, name)),
         format!("add foreign key {k} on {t} NOT VALID"),
     );
@@ -83,6 +91,7 @@ pub fn add_foreign_key(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, fk: 
     }
     let validate = r.step(
         Phase::Backfill,
+        StepKind::ValidateConstraint,
         format!("validate-foreign-key:{}", dotted(t, name)),
         format!("validate foreign key {k} on {t}"),
     );
@@ -100,6 +109,7 @@ pub fn drop_constraint(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, cons
     let name = constraint.name();
     let step = r.step(
         Phase::Contract,
+        StepKind::DropConstraint,
         format!("drop-constraint:{}", dotted(t, name)),
         format!("drop constraint {} on {t}", quote_ident(name)),
     );
@@ -179,6 +189,7 @@ pub fn replace_constraint(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, o
     };
     r.independent(
         Phase::Contract,
+        StepKind::Swap,
         format!("swap-constraint:{}", dotted(t, name)),
         format!("replace constraint {} on {t} with its new definition", quote_ident(name)),
     )
@@ -195,6 +206,7 @@ pub fn replace_constraint(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, o
 pub fn rename_constraint(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, from: &str, to: &str) {
     r.step(
         Phase::Expand,
+        StepKind::RenameConstraint,
         format!("rename-constraint:{}", dotted(t, to)),
         format!("rename constraint {} on {t} to {}", quote_ident(from), quote_ident(to)),
     )

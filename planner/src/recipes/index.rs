@@ -5,12 +5,17 @@ use super::sql::{create_index, ident_list};
 use super::{dotted, Context, Recipe};
 use crate::locks::{ConstraintKind, Op};
 use crate::model::{derived_name, quote_ident, Index, IndexKey, PrimaryKey, QualifiedName, Unique};
-use crate::plan::step::{Obj, Phase, Step};
+use crate::step::{Draft, Obj, Phase, StepKind};
 
 /// Builds `index` under `name`, concurrently; returns the step id.
 pub(super) fn build_index(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, index: &Index, name: &str, phase: Phase) -> String {
     let id = format!("create-index:{}", dotted(t, name));
-    let step = r.independent(phase, id.clone(), format!("build index {} on {t} concurrently", quote_ident(name)));
+    let step = r.independent(
+        phase,
+        StepKind::CreateIndexConcurrently,
+        id.clone(),
+        format!("build index {} on {t} concurrently", quote_ident(name)),
+    );
     step.sql(create_index(t, index, name, true))
         .outside_transaction()
         .lock(Op::CreateIndex { concurrently: true }, cx.pg, t, None)
@@ -57,13 +62,14 @@ pub fn add_index(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, index: &In
 pub fn drop_index(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, index: &Index) {
     let step = r.step(
         Phase::Contract,
+        StepKind::DropIndexConcurrently,
         format!("drop-index:{}", dotted(t, &index.name)),
         format!("drop index {} concurrently", t.sibling(index.name.clone())),
     );
     drop_index_into(step, cx, t, index);
 }
 
-fn drop_index_into(step: &mut Step, cx: &Context<'_>, t: &QualifiedName, index: &Index) {
+fn drop_index_into(step: &mut Draft, cx: &Context<'_>, t: &QualifiedName, index: &Index) {
     step.sql(format!("DROP INDEX CONCURRENTLY IF EXISTS {}", t.sibling(index.name.clone()).sql()))
         .outside_transaction()
         .lock(Op::DropIndex { concurrently: true }, cx.pg, t, None)
@@ -83,6 +89,7 @@ pub fn replace_index(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, old: &
     let build = build_index(r, cx, t, new, &temporary, Phase::Expand);
     let drop = r.independent(
         Phase::Contract,
+        StepKind::DropIndexConcurrently,
         format!("drop-index:{}", dotted(t, &old.name)),
         format!("drop the old definition of index {} concurrently", t.sibling(old.name.clone())),
     );
@@ -90,6 +97,7 @@ pub fn replace_index(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, old: &
     let drop_id = drop.id.clone();
     r.independent(
         Phase::Contract,
+        StepKind::RenameIndex,
         format!("rename-index:{}", dotted(t, &new.name)),
         format!("rename index {} to {}", quote_ident(&temporary), quote_ident(&new.name)),
     )
@@ -107,6 +115,7 @@ pub fn replace_index(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, old: &
 pub fn rename_index(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, from: &str, to: &str) {
     r.step(
         Phase::Expand,
+        StepKind::RenameIndex,
         format!("rename-index:{}", dotted(t, to)),
         format!("rename index {} to {}", t.sibling(from), quote_ident(to)),
     )
@@ -166,6 +175,7 @@ pub(super) fn attach(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, kind: 
     };
     r.independent(
         phase,
+        StepKind::AddConstraint,
         format!("attach-{}:{}", if kind == "UNIQUE" { "unique" } else { "primary-key" }, dotted(t, name)),
         format!(
             "add {} {} on {t} ({}) using its index",

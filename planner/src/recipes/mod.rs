@@ -12,9 +12,9 @@ mod trigger;
 
 use crate::change::Change;
 use crate::error::PlanError;
-use crate::locks::{relation_locks, Cost, Op, PgVersion};
+use crate::locks::PgVersion;
 use crate::model::{QualifiedName, Schema, Table};
-use crate::plan::step::{Backfill, Obj, Phase, Step};
+use crate::step::{Draft, Phase, Step, StepKind};
 
 /// What recipes may consult besides the change itself.
 pub struct Context<'a> {
@@ -45,7 +45,7 @@ impl Context<'_> {
 }
 
 /// Expands one change into its steps.
-pub fn steps_for(change: &Change, cx: &Context<'_>) -> Result<Vec<Step>, PlanError> {
+pub fn steps_for(change: &Change, cx: &Context<'_>) -> Result<Vec<Draft>, PlanError> {
     let mut r = Recipe::default();
     match change {
         Change::CreateSchema { schema } => table::create_schema(&mut r, schema),
@@ -89,96 +89,24 @@ pub fn steps_for(change: &Change, cx: &Context<'_>) -> Result<Vec<Step>, PlanErr
 /// unless it says otherwise.
 #[derive(Default)]
 pub(crate) struct Recipe {
-    steps: Vec<Step>,
+    steps: Vec<Draft>,
 }
 
 impl Recipe {
     /// Starts a step that runs after the recipe's previous step.
-    fn step(&mut self, phase: Phase, id: String, description: impl Into<String>) -> &mut Step {
-        let mut step = Step::new(id, phase, description.into());
+    fn step(&mut self, phase: Phase, kind: StepKind, id: String, description: impl Into<String>) -> &mut Draft {
+        let mut step = Step::new(id, kind, phase, description.into());
         if let Some(previous) = self.steps.last() {
             step.depends_on.push(previous.id.clone());
         }
-        self.steps.push(step);
+        self.steps.push(step.into());
         self.steps.last_mut().expect("invariant: a step was just pushed")
     }
 
     /// Starts a step with no dependency on the recipe's previous steps.
-    fn independent(&mut self, phase: Phase, id: String, description: impl Into<String>) -> &mut Step {
-        self.steps.push(Step::new(id, phase, description.into()));
+    fn independent(&mut self, phase: Phase, kind: StepKind, id: String, description: impl Into<String>) -> &mut Draft {
+        self.steps.push(Step::new(id, kind, phase, description.into()).into());
         self.steps.last_mut().expect("invariant: a step was just pushed")
-    }
-}
-
-impl Step {
-    fn sql(&mut self, statement: impl Into<String>) -> &mut Step {
-        self.sql.push(statement.into());
-        self
-    }
-
-    fn undo(&mut self, statement: impl Into<String>) -> &mut Step {
-        self.undo.push(statement.into());
-        self
-    }
-
-    /// Adds the locks of `op` (from the lock-facts table) and raises the step's cost.
-    fn lock(&mut self, op: Op, pg: PgVersion, target: &QualifiedName, referenced: Option<&QualifiedName>) -> &mut Step {
-        for lock in relation_locks(op, pg, target, referenced) {
-            self.cost = self.cost.max(lock.cost);
-            match self.locks.iter_mut().find(|l| l.relation == lock.relation) {
-                Some(held) => {
-                    held.mode = held.mode.max(lock.mode);
-                    held.cost = held.cost.max(lock.cost);
-                }
-                None => self.locks.push(lock),
-            }
-        }
-        self
-    }
-
-    fn outside_transaction(&mut self) -> &mut Step {
-        self.transactional = false;
-        self
-    }
-
-    fn after(&mut self, id: &str) -> &mut Step {
-        if !self.depends_on.iter().any(|d| d == id) {
-            self.depends_on.push(id.to_string());
-        }
-        self
-    }
-
-    fn no_dependencies(&mut self) -> &mut Step {
-        self.depends_on.clear();
-        self
-    }
-
-    fn creates(&mut self, obj: Obj) -> &mut Step {
-        self.objects.creates.push(obj);
-        self
-    }
-
-    fn needs(&mut self, obj: Obj) -> &mut Step {
-        self.objects.needs.push(obj);
-        self
-    }
-
-    fn drops(&mut self, obj: Obj) -> &mut Step {
-        self.objects.drops.push(obj);
-        self
-    }
-
-    fn releases(&mut self, obj: Obj) -> &mut Step {
-        self.objects.releases.push(obj);
-        self
-    }
-
-    fn batched(&mut self, backfill: Backfill) -> &mut Step {
-        self.transactional = false;
-        self.cost = self.cost.max(Cost::Batched);
-        self.sql.push(backfill.batch_sql.clone());
-        self.backfill = Some(backfill);
-        self
     }
 }
 

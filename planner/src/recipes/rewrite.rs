@@ -11,13 +11,14 @@ use super::{dotted, Context, Recipe};
 use crate::error::PlanError;
 use crate::locks::{type_change_rewrites, AddColumn, Op};
 use crate::model::{derived_name, quote_ident, Column, Index, IndexKey, QualifiedName, SqlType, Table};
-use crate::plan::step::{Obj, Phase};
+use crate::step::{DbObject, Obj, Phase, StepKind};
 
 pub fn alter_type(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &Column, from: &SqlType) -> Result<(), PlanError> {
     let c = quote_ident(&column.name);
     if column.using.is_none() && !type_change_rewrites(from, &column.ty, cx.pg) {
         r.step(
             Phase::Expand,
+            StepKind::AlterType,
             format!("alter-type:{}", dotted(t, &column.name)),
             format!("change the type of {t}.{c} from {from} to {} (no rewrite)", column.ty),
         )
@@ -105,12 +106,20 @@ pub fn alter_type(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &
     }
     let step = r.independent(
         Phase::Contract,
+        StepKind::Swap,
         format!("swap-column:{}", dotted(t, &column.name)),
         format!("swap in the converted column {t}.{c} in one short transaction"),
     );
     for statement in names.drop_sql(t).into_iter().chain(swap) {
         step.sql(statement);
     }
+    for object in names.objects(t) {
+        step.removed(object);
+    }
+    step.removed(DbObject::Column {
+        table: t.clone(),
+        name: temporary.clone(),
+    });
     step.lock(Op::DropTrigger, cx.pg, t, None)
         .lock(Op::DropColumn, cx.pg, t, None)
         .lock(Op::Rename, cx.pg, t, None);
@@ -146,6 +155,7 @@ pub fn rename_column(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, old: &
     drop_trigger(r, cx, t, &names, &column.name, "sync");
     let step = r.step(
         Phase::Contract,
+        StepKind::DropColumn,
         format!("drop-column:{}", dotted(t, &old.name)),
         format!("drop the old column {t}.{o}"),
     );
@@ -177,7 +187,7 @@ fn shadow_column(
         ..target.clone()
     };
     let add_id = format!("add-column:{}", dotted(t, &target.name));
-    let step = r.step(Phase::Expand, add_id.clone(), format!("add column {t}.{n} for {what}"));
+    let step = r.step(Phase::Expand, StepKind::AddColumn, add_id.clone(), format!("add column {t}.{n} for {what}"));
     step.sql(format!("ALTER TABLE {} ADD COLUMN {}", t.sql(), column_definition(&plain, false)))
         .lock(Op::AddColumn(AddColumn::default()), cx.pg, t, None)
         .undo(format!("ALTER TABLE {} DROP COLUMN IF EXISTS {n}", t.sql()))

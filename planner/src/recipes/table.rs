@@ -5,15 +5,17 @@ use super::{dotted, plain, Context, Recipe};
 use crate::change::{CommentTarget, EnumPosition};
 use crate::locks::{ConstraintKind, Op};
 use crate::model::{quote_ident, quote_literal, Enum, QualifiedName, Table};
-use crate::plan::step::{Obj, Phase};
+use crate::step::{DbObject, Obj, Phase, StepKind};
 
 pub fn create_schema(r: &mut Recipe, schema: &str) {
     r.step(
         Phase::Expand,
+        StepKind::CreateSchema,
         format!("create-schema:{schema}"),
         format!("create schema {}", quote_ident(schema)),
     )
     .sql(format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema)))
+    .undo(format!("DROP SCHEMA IF EXISTS {}", quote_ident(schema)))
     .creates(Obj::Schema(schema.to_string()));
 }
 
@@ -21,6 +23,7 @@ pub fn create_enum(r: &mut Recipe, enum_type: &Enum) {
     let values: Vec<String> = enum_type.values.iter().map(|v| quote_literal(v)).collect();
     r.step(
         Phase::Expand,
+        StepKind::CreateEnum,
         format!("create-enum:{}", plain(&enum_type.name)),
         format!("create enum {}", enum_type.name),
     )
@@ -40,18 +43,25 @@ pub fn add_enum_value(r: &mut Recipe, name: &QualifiedName, value: &str, positio
     // but the value is unusable until commit. Running it alone works on every version.
     r.step(
         Phase::Expand,
+        StepKind::AddEnumValue,
         format!("add-enum-value:{}.{value}", plain(name)),
         format!("add value {} to enum {name}", quote_literal(value)),
     )
     .sql(format!("ALTER TYPE {} ADD VALUE IF NOT EXISTS {}{place}", name.sql(), quote_literal(value)))
     .outside_transaction()
+    .irreversible("PostgreSQL cannot remove a value from an enum")
     .needs(Obj::Type(name.clone()));
 }
 
 pub fn drop_enum(r: &mut Recipe, name: &QualifiedName) {
-    r.step(Phase::Contract, format!("drop-enum:{}", plain(name)), format!("drop enum {name}"))
-        .sql(format!("DROP TYPE {}", name.sql()))
-        .drops(Obj::Type(name.clone()));
+    r.step(
+        Phase::Contract,
+        StepKind::DropEnum,
+        format!("drop-enum:{}", plain(name)),
+        format!("drop enum {name}"),
+    )
+    .sql(format!("DROP TYPE {}", name.sql()))
+    .drops(Obj::Type(name.clone()));
 }
 
 /// A new table is empty and invisible until commit: it is created whole, with its
@@ -75,7 +85,12 @@ pub fn create_table(r: &mut Recipe, cx: &Context<'_>, table: &Table) {
     for fk in &inline {
         parts.push(format!("CONSTRAINT {} {}", quote_ident(&fk.name), foreign_key_clause(fk)));
     }
-    let step = r.step(Phase::Expand, format!("create-table:{}", plain(t)), format!("create table {t}"));
+    let step = r.step(
+        Phase::Expand,
+        StepKind::CreateTable,
+        format!("create-table:{}", plain(t)),
+        format!("create table {t}"),
+    );
     step.sql(format!("CREATE TABLE {} (\n  {}\n)", t.sql(), parts.join(",\n  ")))
         .lock(Op::CreateTable, cx.pg, t, None)
         .undo(format!("DROP TABLE {}", t.sql()))
@@ -138,6 +153,7 @@ pub fn create_table(r: &mut Recipe, cx: &Context<'_>, table: &Table) {
         };
         r.independent(
             Phase::Expand,
+            StepKind::AddConstraint,
             format!("add-foreign-key:{}", dotted(t, &fk.name)),
             format!("add foreign key {} on new table {t}", fk.name),
         )
@@ -159,7 +175,12 @@ pub fn create_table(r: &mut Recipe, cx: &Context<'_>, table: &Table) {
 /// Dropped in contract, when no application version reads the table any more.
 pub fn drop_table(r: &mut Recipe, cx: &Context<'_>, table: &Table) {
     let t = &table.name;
-    let step = r.step(Phase::Contract, format!("drop-table:{}", plain(t)), format!("drop table {t}"));
+    let step = r.step(
+        Phase::Contract,
+        StepKind::DropTable,
+        format!("drop-table:{}", plain(t)),
+        format!("drop table {t}"),
+    );
     step.sql(format!("DROP TABLE {}", t.sql()))
         .lock(Op::DropTable, cx.pg, t, None)
         .drops(Obj::Table(t.clone()));
@@ -187,6 +208,7 @@ pub fn drop_table(r: &mut Recipe, cx: &Context<'_>, table: &Table) {
 pub fn rename_table(r: &mut Recipe, cx: &Context<'_>, from: &QualifiedName, to: &QualifiedName) {
     let step = r.step(
         Phase::Expand,
+        StepKind::RenameTable,
         format!("rename-table:{}", plain(to)),
         format!("rename table {from} to {to}, keeping a view named {from}"),
     );
@@ -198,6 +220,7 @@ pub fn rename_table(r: &mut Recipe, cx: &Context<'_>, from: &QualifiedName, to: 
     if current.name != to.name {
         step.sql(format!("ALTER TABLE {} RENAME TO {}", current.sql(), quote_ident(&to.name)));
     }
+    step.made(DbObject::View { name: from.clone() });
     step.sql(format!("CREATE VIEW {} AS SELECT * FROM {}", from.sql(), to.sql()))
         .lock(Op::Rename, cx.pg, from, None)
         .undo(format!("DROP VIEW {}", from.sql()))
@@ -210,11 +233,13 @@ pub fn rename_table(r: &mut Recipe, cx: &Context<'_>, from: &QualifiedName, to: 
         .creates(Obj::Table(to.clone()));
     r.step(
         Phase::Contract,
+        StepKind::DropView,
         format!("drop-view:{}", plain(from)),
         format!("drop the view {from} that kept the old name working"),
     )
     .sql(format!("DROP VIEW {}", from.sql()))
     .lock(Op::DropView, cx.pg, from, None)
+    .removed(DbObject::View { name: from.clone() })
     .releases(Obj::Table(to.clone()));
     if let Some(table) = cx.current_table(to) {
         let step = r.steps.last_mut().expect("invariant: the drop-view step was just pushed");
@@ -238,8 +263,15 @@ pub fn set_comment(r: &mut Recipe, cx: &Context<'_>, target: &CommentTarget, com
     let table = match target {
         CommentTarget::Table(t) | CommentTarget::Column(t, _) => t,
     };
-    r.step(Phase::Expand, format!("comment:{id}"), format!("set the comment of {what}"))
+    let current = cx.current_table(table);
+    let before = match target {
+        CommentTarget::Table(_) => current.and_then(|t| t.comment.as_deref()),
+        CommentTarget::Column(_, c) => current.and_then(|t| t.column(c)).and_then(|c| c.comment.as_deref()),
+    };
+    let undo = sql.replacen(&format!(" IS {text}"), &format!(" IS {}", before.map_or("NULL".to_string(), quote_literal)), 1);
+    r.step(Phase::Expand, StepKind::Comment, format!("comment:{id}"), format!("set the comment of {what}"))
         .sql(sql)
+        .undo(undo)
         .lock(Op::Comment, cx.pg, table, None)
         .needs(Obj::Table(table.clone()));
 }

@@ -8,6 +8,7 @@
 
 use crate::locks::PgVersion;
 use crate::model::{derived_name, quote_ident, Expr, QualifiedName};
+use crate::step::DbObject;
 
 /// Names of a trigger and its function.
 pub struct TriggerNames {
@@ -22,6 +23,17 @@ impl TriggerNames {
             function: table.sibling(name.clone()),
             trigger: name,
         }
+    }
+
+    /// The trigger and its function, as objects a step makes or removes.
+    pub fn objects(&self, table: &QualifiedName) -> [DbObject; 2] {
+        [
+            DbObject::Trigger {
+                table: table.clone(),
+                name: self.trigger.clone(),
+            },
+            DbObject::Function { name: self.function.clone() },
+        ]
     }
 
     pub fn drop_sql(&self, table: &QualifiedName) -> Vec<String> {

@@ -58,7 +58,7 @@ pub fn render_markdown(plan: &Plan) -> String {
                 if locks.is_empty() { String::new() } else { format!(": {}", locks.join(", ")) }
             );
             let _ = writeln!(out, "\n  ```sql");
-            for statement in &step.sql {
+            for statement in step.statements() {
                 for line in statement.lines() {
                     let _ = writeln!(out, "  {line}");
                 }

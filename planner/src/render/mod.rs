@@ -6,7 +6,7 @@ mod sql;
 mod text;
 
 pub use markdown::render_markdown;
-pub use sql::{render_sql, LOCK_TIMEOUT};
+pub use sql::render_sql;
 pub use text::render_text;
 
 use crate::plan::Plan;

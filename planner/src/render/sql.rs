@@ -5,15 +5,11 @@
 use std::fmt::Write;
 
 use crate::locks::Cost;
-use crate::model::Table;
-use crate::plan::{Backfill, Plan, Step};
+use crate::plan::Plan;
+use crate::step::{Backfill, Step, StepKind};
 
-/// The lock timeout the script sets; the executor uses the same default.
-pub const LOCK_TIMEOUT: &str = "1s";
-
-/// Renders `plan` as SQL. `tables` gives the key column types that backfill loops
-/// declare (the desired schema's tables).
-pub fn render_sql(plan: &Plan, table: &dyn Fn(&crate::model::QualifiedName) -> Option<Table>) -> String {
+/// Renders `plan` as SQL.
+pub fn render_sql(plan: &Plan) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "-- bellows plan for PostgreSQL {}, fingerprint {}", plan.pg_version, plan.fingerprint);
     let _ = writeln!(
@@ -24,17 +20,17 @@ pub fn render_sql(plan: &Plan, table: &dyn Fn(&crate::model::QualifiedName) -> O
         out,
         "-- A statement that cannot get its lock within lock_timeout fails instead of queueing writes behind it: retry it."
     );
-    let _ = writeln!(out, "SET lock_timeout = '{LOCK_TIMEOUT}';");
+    let _ = writeln!(out, "SET lock_timeout = '{}';", duration(plan.options.lock_timeout_ms));
     for phase in plan.phases.iter().filter(|p| !p.steps.is_empty()) {
         let _ = writeln!(out, "\n-- ===== {}: {} =====", phase.name, phase.name.promise());
         for step in &phase.steps {
-            step_sql(&mut out, step, table);
+            step_sql(&mut out, step);
         }
     }
     out
 }
 
-fn step_sql(out: &mut String, step: &Step, table: &dyn Fn(&crate::model::QualifiedName) -> Option<Table>) {
+fn step_sql(out: &mut String, step: &Step) {
     let where_ = if step.transactional { "" } else { " (outside a transaction)" };
     let _ = writeln!(out, "\n-- step {}{where_}: {}", step.id, step.description);
     let locks: Vec<String> = step.locks.iter().map(|l| format!("{} on {} ({})", l.mode, l.relation, l.cost)).collect();
@@ -42,7 +38,7 @@ fn step_sql(out: &mut String, step: &Step, table: &dyn Fn(&crate::model::Qualifi
         let _ = writeln!(out, "-- locks: {}", locks.join("; "));
     }
     if let Some(backfill) = &step.backfill {
-        let _ = writeln!(out, "{};", backfill_loop(backfill, table(&backfill.table).as_ref()));
+        let _ = writeln!(out, "{};", backfill_loop(backfill));
         return;
     }
     if step.transactional {
@@ -63,15 +59,14 @@ fn step_sql(out: &mut String, step: &Step, table: &dyn Fn(&crate::model::Qualifi
 /// reading only the script cannot tell it from a rewrite, since the column's current
 /// type is not in it, so the script says why it is safe, as a suppression comment.
 fn lint_note(step: &Step) -> Option<String> {
-    (step.id.starts_with("alter-type:") && step.cost == Cost::Instant).then(|| format!("-- bellows: allow alter-column-type-rewrite {}", step.description))
+    (step.kind == StepKind::AlterType && step.cost == Cost::Instant).then(|| format!("-- bellows: allow alter-column-type-rewrite {}", step.description))
 }
 
 /// A `DO` block running the batches until none is left, committing after each
 /// (PostgreSQL 11+ allows COMMIT in a DO block run outside a transaction).
-fn backfill_loop(backfill: &Backfill, table: Option<&Table>) -> String {
-    let key_type = |k: &String| table.and_then(|t| t.column(k)).map_or_else(|| "text".to_string(), |c| c.ty.sql());
+fn backfill_loop(backfill: &Backfill) -> String {
     let vars: Vec<String> = (1..=backfill.key.len()).map(|i| format!("k{i}")).collect();
-    let declare: Vec<String> = backfill.key.iter().zip(&vars).map(|(k, v)| format!("  {v} {};", key_type(k))).collect();
+    let declare: Vec<String> = backfill.key.iter().zip(&vars).map(|(k, v)| format!("  {v} {};", k.ty)).collect();
     let into = format!("{}, updated", vars.join(", "));
     format!(
         "DO $bellows$\nDECLARE\n{}\n  updated bigint;\n  found_rows bigint;\nBEGIN\n  \
@@ -83,4 +78,13 @@ fn backfill_loop(backfill: &Backfill, table: Option<&Table>) -> String {
         backfill.batch_sql,
         vars.join(", ")
     )
+}
+
+/// A `lock_timeout` value: `1s` for whole seconds, `200ms` otherwise.
+fn duration(ms: u32) -> String {
+    if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
 }

@@ -6,7 +6,8 @@ use std::fmt::Write;
 use anstyle::{AnsiColor, Style};
 
 use crate::locks::Cost;
-use crate::plan::{Plan, Step};
+use crate::plan::Plan;
+use crate::step::Step;
 
 /// Styles, or none when colour is off.
 struct Palette {
@@ -99,7 +100,7 @@ fn step_text(out: &mut String, p: &Palette, number: usize, step: &Step) {
         };
         let _ = writeln!(out, "     lock {} on {} ({}, {blocks})", lock.mode, lock.relation, p.cost(lock.cost));
     }
-    for statement in &step.sql {
+    for statement in step.statements() {
         for (i, line) in statement.lines().enumerate() {
             let prefix = if i == 0 { "     > " } else { "       " };
             let _ = writeln!(out, "{}{}", p.dim(prefix), line);

@@ -229,28 +229,7 @@ pub fn actions(node: &NodeEnum, state: &State, pg: PgVersion) -> Vec<Action> {
 
 /// The relations a query names (`FROM`, joins, subqueries), each once, without the names of its CTEs.
 pub fn query_relations(query: Option<&pg_query::protobuf::Node>) -> Vec<QualifiedName> {
-    let Some(query) = query.and_then(|q| q.node.as_ref()) else {
-        return Vec::new();
-    };
-    let nodes = query.nodes();
-    let ctes: Vec<&str> = nodes
-        .iter()
-        .filter_map(|(node, ..)| match node {
-            pg_query::NodeRef::CommonTableExpr(cte) => Some(cte.ctename.as_str()),
-            _ => None,
-        })
-        .collect();
-    let mut out: Vec<QualifiedName> = Vec::new();
-    for (node, ..) in &nodes {
-        if let pg_query::NodeRef::RangeVar(r) = node {
-            let name = ast::relation(r);
-            let cte = r.schemaname.is_empty() && ctes.contains(&r.relname.as_str());
-            if !cte && !out.contains(&name) {
-                out.push(name);
-            }
-        }
-    }
-    out
+    query.and_then(|q| q.node.as_ref()).map(ast::named_relations).unwrap_or_default()
 }
 
 fn range_var(node: &pg_query::protobuf::Node) -> Option<QualifiedName> {
