@@ -7,6 +7,7 @@ pub mod testing;
 
 mod changes;
 mod locking;
+mod types;
 
 use std::sync::LazyLock;
 
@@ -19,6 +20,7 @@ pub static RULES: LazyLock<Vec<&'static dyn Rule>> = LazyLock::new(|| {
         .into_iter()
         .chain(locking::RULES.iter().copied())
         .chain(changes::RULES.iter().copied())
+        .chain(types::RULES.iter().copied())
         .collect();
     all.sort_by_key(|r| r.meta().code);
     all

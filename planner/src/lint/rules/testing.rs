@@ -1,7 +1,7 @@
 //! Test helpers for rules: lint a snippet, assert a rule fires or not, render findings
 //! for a snapshot.
 
-use crate::lint::{lint_file, Diagnostic, LintOptions};
+use crate::lint::{lint_file, Diagnostic, LintOptions, RuleSelection};
 
 /// Lints `sql` as a plain file (statements run one by one) with default options.
 pub fn lint(sql: &str) -> Vec<Diagnostic> {
@@ -61,4 +61,24 @@ pub fn render_diagnostics(sql: &str, diagnostics: &[Diagnostic]) -> String {
         ));
     }
     out
+}
+
+/// Lints `sql` with the off-by-default rule `code` enabled; only its findings.
+pub fn lint_enabled(code: &'static str, sql: &str) -> Vec<Diagnostic> {
+    let options = LintOptions {
+        rules: RuleSelection {
+            enabled: [code].into(),
+            ..RuleSelection::default()
+        },
+        ..LintOptions::default()
+    };
+    lint_file("migration.sql", sql, None, &options)
+        .diagnostics
+        .into_iter()
+        .filter(|d| d.rule == code)
+        .collect()
+}
+
+pub fn render_enabled(code: &'static str, sql: &str) -> String {
+    render_diagnostics(sql, &lint_enabled(code, sql))
 }

@@ -1,6 +1,6 @@
 //! Rules about the rest of a migration: maintenance commands that rewrite, partitions,
 //! triggers, transactions and timeouts, changes that break the running application
-//! version (drops, renames, truncation), and type-design advice.
+//! version (drops, renames, truncation).
 
 mod add_enum_value_in_transaction;
 mod attach_partition_without_check;
@@ -19,7 +19,6 @@ mod rename_table;
 mod rewriting_maintenance_command;
 mod statement_after_access_exclusive;
 mod truncate;
-mod type_design;
 
 use crate::lint::rule::Rule;
 
@@ -42,9 +41,4 @@ pub static RULES: &[&dyn Rule] = &[
     &rewriting_maintenance_command::RewritingMaintenanceCommand,
     &statement_after_access_exclusive::StatementAfterAccessExclusive,
     &truncate::Truncate,
-    &type_design::PREFER_JSONB,
-    &type_design::PREFER_TIMESTAMPTZ,
-    &type_design::PREFER_BIGINT_KEYS,
-    &type_design::PREFER_TEXT,
-    &type_design::PREFER_IDENTITY,
 ];

@@ -1,8 +1,8 @@
 //! BW111 `add-check-validated`: `ALTER TABLE ... ADD CHECK` (or `ADD COLUMN ... CHECK`)
 //! on an existing table without `NOT VALID`.
 
-use super::added_constraints::{added_to_existing, keyword_span};
-use super::impact;
+use crate::lint::rule::added_constraints::{added_to_existing, keyword_span};
+use crate::lint::rule::wording;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
 use crate::locks::{ConstraintKind, Op};
 
@@ -37,7 +37,7 @@ impl Rule for AddCheckValidated {
                 keyword_span(cx, "check"),
                 format!(
                     "{}, to check every row of {} against {}",
-                    impact::blocks_all(&added.locks(cx)),
+                    wording::blocks_all(&added.locks(cx)),
                     added.table(),
                     added.name()
                 ),

@@ -1,7 +1,7 @@
 //! BW120 `add-column-not-null-without-default`: `ADD COLUMN ... NOT NULL` without a
 //! `DEFAULT` on an existing table.
 
-use super::commands;
+use crate::lint::rule::commands;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
 use crate::locks::{DefaultKind, Op};
 

@@ -4,7 +4,8 @@
 
 use pg_query::protobuf::ColumnDef;
 
-use super::{commands, impact};
+use crate::lint::rule::commands;
+use crate::lint::rule::wording;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
 use crate::locks::{AddColumn, Cost, DefaultKind, Op, PgVersion};
 use crate::migration::ast;
@@ -32,13 +33,13 @@ impl Rule for AddColumnRewrite {
             if !cx.existing(&action.table) {
                 continue;
             }
-            let Some(lock) = impact::lock_at(action, cx.pg, Cost::Rewrite) else {
+            let Some(lock) = wording::lock_at(action, cx.pg, Cost::Rewrite) else {
                 continue;
             };
             let (reason, help) = cause(def, add, cx.pg);
             out.push(Finding::new(
                 cx.span_of_column(&def.colname),
-                format!("{}, to add {}: {reason}", impact::blocks(&lock), def.colname),
+                format!("{}, to add {}: {reason}", wording::blocks(&lock), def.colname),
                 help,
             ));
         }

@@ -1,7 +1,7 @@
 //! BW115 `add-exclusion-constraint`: `ALTER TABLE ... ADD EXCLUDE` on an existing table.
 
-use super::added_constraints::{added_to_existing, keyword_span};
-use super::impact;
+use crate::lint::rule::added_constraints::{added_to_existing, keyword_span};
+use crate::lint::rule::wording;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
 use crate::locks::ConstraintKind;
 
@@ -26,7 +26,7 @@ impl Rule for AddExclusionConstraint {
         for added in added_to_existing(cx).into_iter().filter(|a| a.kind() == ConstraintKind::Exclusion) {
             out.push(Finding::new(
                 keyword_span(cx, "exclude"),
-                format!("{}, to build the index of {} and check every row against it", impact::blocks_all(&added.locks(cx)), added.name()),
+                format!("{}, to build the index of {} and check every row against it", wording::blocks_all(&added.locks(cx)), added.name()),
                 "there is no concurrent way to add an exclusion constraint: run it in a maintenance window with a short lock_timeout, or declare it when the table is created (bellows plan has no recipe for it)",
             ));
         }

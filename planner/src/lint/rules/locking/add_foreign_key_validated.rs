@@ -1,8 +1,8 @@
 //! BW110 `add-foreign-key-validated`: `ALTER TABLE ... ADD FOREIGN KEY` (or `ADD COLUMN
 //! ... REFERENCES`) on an existing table without `NOT VALID`.
 
-use super::added_constraints::{added_to_existing, keyword_span};
-use super::impact;
+use crate::lint::rule::added_constraints::{added_to_existing, keyword_span};
+use crate::lint::rule::wording;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
 use crate::locks::{ConstraintKind, Op};
 
@@ -38,7 +38,7 @@ impl Rule for AddForeignKeyValidated {
                 span,
                 format!(
                     "{}, to check every row of {} for the foreign key {}",
-                    impact::blocks_all(&added.locks(cx)),
+                    wording::blocks_all(&added.locks(cx)),
                     added.table(),
                     added.name()
                 ),

@@ -1,8 +1,8 @@
 //! BW113 `add-unique-constraint-builds-index`: `ADD UNIQUE` or `ADD PRIMARY KEY` on an
 //! existing table without `USING INDEX`, which builds the index under the table's lock.
 
-use super::added_constraints::{added_to_existing, keyword_span};
-use super::impact;
+use crate::lint::rule::added_constraints::{added_to_existing, keyword_span};
+use crate::lint::rule::wording;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
 use crate::locks::{ConstraintKind, Op};
 
@@ -43,7 +43,7 @@ impl Rule for AddUniqueConstraintBuildsIndex {
             let columns = added.columns().join(", ");
             out.push(Finding::new(
                 keyword_span(cx, keyword),
-                format!("{}, to build the index of {name}", impact::blocks_all(&added.locks(cx))),
+                format!("{}, to build the index of {name}", wording::blocks_all(&added.locks(cx))),
                 format!(
                     "build the index first with `CREATE UNIQUE INDEX CONCURRENTLY {name} ON {table} ({columns})` outside a transaction block, then `ALTER TABLE {table} ADD CONSTRAINT {name} {form} USING INDEX {name}`, which only needs a brief lock; `bellows plan --sql FILE` prints the phased plan"
                 ),

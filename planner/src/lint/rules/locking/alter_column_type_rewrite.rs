@@ -1,7 +1,8 @@
 //! BW122 `alter-column-type-rewrite`: `ALTER COLUMN ... TYPE` that rewrites an existing
 //! table and its indexes.
 
-use super::{commands, impact};
+use crate::lint::rule::commands;
+use crate::lint::rule::wording;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
 use crate::locks::{may_skip_rewrite_to, Cost, Op};
 use crate::migration::ast;
@@ -29,7 +30,7 @@ impl Rule for AlterColumnTypeRewrite {
             if !cx.existing(&action.table) || action.op != (Op::AlterColumnType { rewrite: true }) {
                 continue;
             }
-            let Some(lock) = impact::lock_at(action, cx.pg, Cost::Rewrite) else {
+            let Some(lock) = wording::lock_at(action, cx.pg, Cost::Rewrite) else {
                 continue;
             };
             let Some(pg_query::protobuf::node::Node::ColumnDef(def)) = ast::definition(cmd) else {
@@ -47,7 +48,7 @@ impl Rule for AlterColumnTypeRewrite {
             };
             out.push(Finding::new(
                 cx.span_of_column(&cmd.name),
-                format!("{}, {}", impact::blocks(&lock), change.text),
+                format!("{}, {}", wording::blocks(&lock), change.text),
                 help,
             ));
         }

@@ -4,7 +4,7 @@
 use pg_query::protobuf::{node::Node as N, ObjectType};
 use pg_query::NodeEnum;
 
-use super::impact;
+use crate::lint::rule::wording;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
 use crate::locks::Op;
 use crate::migration::ast;
@@ -44,10 +44,10 @@ impl Rule for DropIndexNonConcurrently {
                 continue;
             };
             let blocked = if cx.state.indexes.contains_key(&index) {
-                impact::blocks(lock)
+                wording::blocks(lock)
             } else {
                 // The file does not say which table the index is on.
-                impact::blocks_on(lock.mode, lock.cost, &format!("the table of {index}"))
+                wording::blocks_on(lock.mode, lock.cost, &format!("the table of {index}"))
             };
             out.push(Finding::new(
                 cx.span_of("drop index"),

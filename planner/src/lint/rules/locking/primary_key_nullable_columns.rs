@@ -11,8 +11,8 @@
 //! `NotNullImpliedByRelConstraints`; `set_attnotnull` on 18). The rule asks the
 //! lock-facts table about `SET NOT NULL`, which knows that version rule.
 
-use super::added_constraints::{added_to_existing, keyword_span};
-use super::impact;
+use crate::lint::rule::added_constraints::{added_to_existing, keyword_span};
+use crate::lint::rule::wording;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
 use crate::locks::{facts, relation_locks, ConstraintKind, Cost, Op};
 use crate::migration::classify::proven_not_null;
@@ -58,7 +58,7 @@ impl Rule for PrimaryKeyNullableColumns {
                 Err(_) => (Vec::new(), Vec::new()),
             };
             let lock = relation_locks(Op::SetNotNull { proven: false }, cx.pg, table, None);
-            let blocked = impact::blocks_all(&lock);
+            let blocked = wording::blocks_all(&lock);
             let name = added.name();
             let mut report = |message: String, columns: &str| out.push(Finding::new(keyword_span(cx, "primary key"), message, help(cx, table, columns)));
             if !nullable.is_empty() {

@@ -4,7 +4,7 @@
 use pg_query::protobuf::{node::Node as N, ReindexObjectType as Kind};
 use pg_query::NodeEnum;
 
-use super::impact;
+use crate::lint::rule::wording;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
 use crate::locks::{facts, Op};
 use crate::migration::ast;
@@ -45,9 +45,9 @@ impl Rule for ReindexNonConcurrently {
                     return;
                 };
                 if action.table == named || cx.state.indexes.contains_key(&named) {
-                    impact::blocks(lock)
+                    wording::blocks(lock)
                 } else {
-                    impact::blocks_on(lock.mode, lock.cost, &format!("the table of {named}"))
+                    wording::blocks_on(lock.mode, lock.cost, &format!("the table of {named}"))
                 }
             }
             // A whole schema or database: the same locks, on every table in turn.
@@ -60,7 +60,7 @@ impl Rule for ReindexNonConcurrently {
                 } else {
                     "every table of the database, one after another,".to_string()
                 };
-                impact::blocks_on(fact.mode, fact.cost, &what)
+                wording::blocks_on(fact.mode, fact.cost, &what)
             }
             _ => return,
         };

@@ -1,7 +1,8 @@
 //! BW116 `set-not-null-scan`: `ALTER COLUMN ... SET NOT NULL` on an existing table that
 //! PostgreSQL must scan, because no validated `CHECK (col IS NOT NULL)` proves it.
 
-use super::{commands, impact};
+use crate::lint::rule::commands;
+use crate::lint::rule::wording;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
 use crate::locks::Cost;
 
@@ -28,10 +29,10 @@ impl Rule for SetNotNullScan {
                 continue;
             }
             // The facts say Scan unless a validated check proves the column on PostgreSQL 12+.
-            let Some(lock) = impact::lock_at(action, cx.pg, Cost::Scan) else {
+            let Some(lock) = wording::lock_at(action, cx.pg, Cost::Scan) else {
                 continue;
             };
-            let message = format!("{}, to check that {}.{column} holds no NULL", impact::blocks(&lock), action.table);
+            let message = format!("{}, to check that {}.{column} holds no NULL", wording::blocks(&lock), action.table);
             out.push(Finding::new(cx.span_of_column(column), message, help(cx, &action.table, column)));
         }
     }

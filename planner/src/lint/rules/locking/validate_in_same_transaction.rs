@@ -4,7 +4,7 @@
 use pg_query::protobuf::AlterTableType as At;
 use pg_query::NodeEnum;
 
-use super::impact;
+use crate::lint::rule::wording;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
 use crate::locks::{Cost, RelationLock};
 use crate::migration::ast;
@@ -57,7 +57,7 @@ impl Rule for ValidateInSameTransaction {
                 cx.span_of(&cmd.name),
                 format!(
                     "{}: the lock taken earlier in this transaction to add {} NOT VALID is still held while VALIDATE scans, so NOT VALID gained nothing",
-                    impact::blocks_all(&held),
+                    wording::blocks_all(&held),
                     cmd.name
                 ),
                 "commit after ADD CONSTRAINT ... NOT VALID and run VALIDATE CONSTRAINT in a transaction of its own (a separate migration file when the tool wraps each file in one); `bellows plan --sql FILE` prints the phased plan",

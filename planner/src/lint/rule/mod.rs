@@ -3,6 +3,11 @@
 //! and what it reports (a finding at a span). Severity and suppression are applied by
 //! the engine, not by rules.
 
+pub mod added_constraints;
+pub mod commands;
+pub mod type_design;
+pub mod wording;
+
 use std::ops::Range;
 
 use pg_query::protobuf::{AlterTableCmd, AlterTableType};
