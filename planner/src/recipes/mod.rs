@@ -4,7 +4,9 @@
 
 mod column;
 mod constraint;
+mod fill;
 mod index;
+mod not_null;
 mod rewrite;
 pub(crate) mod sql;
 mod table;
@@ -58,8 +60,8 @@ pub fn steps_for(change: &Change, cx: &Context<'_>) -> Result<Vec<Draft>, PlanEr
         Change::SetComment { target, comment } => table::set_comment(&mut r, cx, target, comment.as_deref()),
         Change::AddColumn { table, column } => column::add_column(&mut r, cx, table, column)?,
         Change::DropColumn { table, column } => column::drop_column(&mut r, cx, table, column),
-        Change::SetNotNull { table, column } => column::set_not_null(&mut r, cx, table, column)?,
-        Change::DropNotNull { table, column } => column::drop_not_null(&mut r, cx, table, column),
+        Change::SetNotNull { table, column } => not_null::set_not_null(&mut r, cx, table, column)?,
+        Change::DropNotNull { table, column } => not_null::drop_not_null(&mut r, cx, table, column),
         Change::SetDefault { table, column, default } => column::set_default(&mut r, cx, table, column, Some(default)),
         Change::DropDefault { table, column } => column::set_default(&mut r, cx, table, column, None),
         Change::AddIdentity { table, column, identity } => column::add_identity(&mut r, cx, table, column, *identity),

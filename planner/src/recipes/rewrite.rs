@@ -3,8 +3,9 @@
 //! short swap in contract. Used for type changes that rewrite, and for renames (a
 //! plain `RENAME COLUMN` would break the running application version).
 
-use super::column::{batched_update, create_trigger, drop_trigger, not_null_via_check};
+use super::fill::{batched_update, create_trigger, drop_trigger};
 use super::index::build_index;
+use super::not_null::not_null_via_check;
 use super::sql::column_definition;
 use super::trigger::{self, TriggerNames};
 use super::{dotted, Context, Recipe};

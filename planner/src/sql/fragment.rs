@@ -2,11 +2,9 @@
 //! pg_query: each is wrapped in a minimal statement, parsed, and the wrapper is
 //! verified to be the only thing there, so `1; DROP TABLE users` is rejected.
 
-use std::collections::BTreeSet;
-
 use pg_query::protobuf::{a_const, node::Node as N, Node, SelectStmt};
 
-use super::walk::{strings, walk};
+use super::expr::{classify, has_subquery, is_constant};
 use crate::libpg_query::{parse_tree, ParseFailure, TreeError};
 use crate::model::{Expr, SqlType, TypeBase, SERIAL_NAMES};
 
@@ -32,74 +30,6 @@ impl FragmentError {
         self
     }
 }
-
-/// Functions known not to be volatile (immutable or stable). A default calling only
-/// these is evaluated once by `ADD COLUMN` on PostgreSQL 11+ (no table rewrite).
-const NON_VOLATILE_FUNCTIONS: &[&str] = &[
-    "abs",
-    "age",
-    "array_length",
-    "array_to_string",
-    "btrim",
-    "ceil",
-    "char_length",
-    "concat",
-    "concat_ws",
-    "current_database",
-    "current_schema",
-    "current_setting",
-    "date",
-    "date_part",
-    "date_trunc",
-    "extract",
-    "floor",
-    "format",
-    "initcap",
-    "json_build_array",
-    "json_build_object",
-    "jsonb_build_array",
-    "jsonb_build_object",
-    "left",
-    "length",
-    "localtimestamp",
-    "lower",
-    "lpad",
-    "ltrim",
-    "make_date",
-    "make_interval",
-    "make_timestamp",
-    "make_timestamptz",
-    "md5",
-    "now",
-    "nullif",
-    "octet_length",
-    "regexp_replace",
-    "repeat",
-    "replace",
-    "reverse",
-    "right",
-    "round",
-    "rpad",
-    "rtrim",
-    "sha256",
-    "split_part",
-    "statement_timestamp",
-    "strpos",
-    "substr",
-    "substring",
-    "timezone",
-    "to_char",
-    "to_date",
-    "to_json",
-    "to_jsonb",
-    "to_number",
-    "to_timestamp",
-    "transaction_timestamp",
-    "translate",
-    "trim",
-    "trunc",
-    "upper",
-];
 
 /// Parses an expression (`default`, `backfill`, `using`, a check or generated expression).
 pub fn parse_expression(text: &str) -> Result<Expr, FragmentError> {
@@ -189,45 +119,6 @@ pub fn type_from_ast(type_name: &pg_query::protobuf::TypeName) -> Result<SqlType
     })
 }
 
-/// An expression node from a parsed statement (a default, a check, a USING), as an
-/// `Expr`: its text is pg_query's deparse.
-pub fn expr_from_node(node: &Node) -> Option<Expr> {
-    let target = Node {
-        node: Some(N::ResTarget(Box::new(pg_query::protobuf::ResTarget {
-            val: Some(Box::new(node.clone())),
-            ..Default::default()
-        }))),
-    };
-    let select = Node {
-        // Every protobuf enum must hold a real value: libpg_query asserts on `Undefined` (0).
-        node: Some(N::SelectStmt(Box::new(SelectStmt {
-            target_list: vec![target],
-            op: pg_query::protobuf::SetOperation::SetopNone as i32,
-            limit_option: pg_query::protobuf::LimitOption::Default as i32,
-            ..Default::default()
-        }))),
-    };
-    let tree = pg_query::protobuf::ParseResult {
-        version: 0,
-        stmts: vec![pg_query::protobuf::RawStmt {
-            stmt: Some(Box::new(select)),
-            stmt_location: 0,
-            stmt_len: 0,
-        }],
-    };
-    let deparsed = pg_query::deparse(&tree, Default::default()).ok()?;
-    let text = deparsed.strip_prefix("SELECT ").unwrap_or(&deparsed).to_string();
-    let (volatile, columns) = classify(node);
-    Some(Expr {
-        canonical: text.clone(),
-        text,
-        volatile,
-        constant: is_constant(node),
-        subquery: has_subquery(node),
-        columns,
-    })
-}
-
 fn parse_select(prefix: &str, text: &str) -> Result<SelectStmt, FragmentError> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
@@ -291,44 +182,6 @@ fn expr_from(text: &str, prefix: &str, node: &Node) -> Result<Expr, FragmentErro
         subquery: has_subquery(node),
         columns,
     })
-}
-
-/// Whether an expression may be volatile, and the columns it names.
-fn classify(node: &Node) -> (bool, BTreeSet<String>) {
-    let mut volatile = false;
-    let mut columns = BTreeSet::new();
-    walk(node, &mut |kind, fields| match kind {
-        "FuncCall" => {
-            let name = strings(&fields["funcname"]).pop().unwrap_or_default();
-            volatile |= !NON_VOLATILE_FUNCTIONS.contains(&name.as_str());
-        }
-        "SubLink" => volatile = true,
-        "ColumnRef" => {
-            if let Some(name) = strings(&fields["fields"]).pop() {
-                columns.insert(name);
-            }
-        }
-        _ => {}
-    });
-    (volatile, columns)
-}
-
-fn has_subquery(node: &Node) -> bool {
-    let mut found = false;
-    walk(node, &mut |kind, _| found |= kind == "SubLink");
-    found
-}
-
-fn is_constant(node: &Node) -> bool {
-    match &node.node {
-        Some(N::AConst(_)) => true,
-        Some(N::TypeCast(cast)) => cast.arg.as_deref().is_some_and(is_constant),
-        Some(N::AExpr(expr)) => {
-            // A negative number is the unary minus operator applied to a constant.
-            expr.lexpr.is_none() && expr.rexpr.as_deref().is_some_and(is_constant)
-        }
-        _ => false,
-    }
 }
 
 fn is_null_const(node: Option<&Node>) -> bool {

@@ -1,7 +1,9 @@
 //! SQL through pg_query, the real PostgreSQL parser: schema.toml fragments, error
 //! positions, and a complete syntax-tree walk.
 
+mod expr;
 pub mod fragment;
 pub mod walk;
 
-pub use fragment::{expr_from_node, parse_expression, parse_predicate, parse_type, string_value, type_from_ast, FragmentError};
+pub use expr::expr_from_node;
+pub use fragment::{parse_expression, parse_predicate, parse_type, string_value, type_from_ast, FragmentError};

@@ -1,0 +1,115 @@
+//! Filling a column while the application writes: a trigger that fills it on writes
+//! (or keeps two columns in sync), and batched backfills of the existing rows.
+
+use super::sql::batch_update;
+use super::trigger::{self, TriggerNames};
+use super::{dotted, Context, Recipe};
+use crate::error::PlanError;
+use crate::locks::Op;
+use crate::model::{quote_ident, Expr, QualifiedName};
+use crate::step::{Backfill, Draft, KeyColumn, Obj, Phase, StepKind};
+
+pub(super) fn fill_trigger(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &str, fill: &Expr, names: &TriggerNames) {
+    create_trigger(
+        r,
+        cx,
+        t,
+        names,
+        format!("add-fill-trigger:{}", dotted(t, column)),
+        format!("fill {t}.{} from `{fill}` on writes that leave it NULL", quote_ident(column)),
+        trigger::fill(names, t, column, fill, cx.pg),
+    )
+    .needs(Obj::Column(t.clone(), column.to_string()));
+}
+
+/// An expand step that creates a trigger and its function (`sql`); undone by dropping
+/// both.
+pub(super) fn create_trigger<'r>(
+    r: &'r mut Recipe,
+    cx: &Context<'_>,
+    t: &QualifiedName,
+    names: &TriggerNames,
+    id: String,
+    what: String,
+    sql: Vec<String>,
+) -> &'r mut Draft {
+    let step = r.step(Phase::Expand, StepKind::CreateTrigger, id, what);
+    for statement in sql {
+        step.sql(statement);
+    }
+    for statement in names.drop_sql(t) {
+        step.undo(statement);
+    }
+    for object in names.objects(t) {
+        step.made(object);
+    }
+    step.lock(Op::CreateTrigger, cx.pg, t, None)
+}
+
+pub(super) fn drop_trigger(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, names: &TriggerNames, column: &str, kind: &str) {
+    let step = r.step(
+        Phase::Contract,
+        StepKind::DropTrigger,
+        format!("drop-{kind}-trigger:{}", dotted(t, column)),
+        format!("drop the {kind} trigger on {t}"),
+    );
+    for statement in names.drop_sql(t) {
+        step.sql(statement);
+    }
+    for object in names.objects(t) {
+        step.removed(object);
+    }
+    step.lock(Op::DropTrigger, cx.pg, t, None).no_dependencies();
+}
+
+/// A batched `UPDATE` setting `column` from `fill` where it is still NULL; returns its id.
+pub(super) fn backfill_step(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, key: &[String], column: &str, fill: &Expr) -> Result<String, PlanError> {
+    let c = quote_ident(column);
+    let what = format!("fill {t}.{c} with `{fill}`");
+    batched_update(r, cx, t, key, column, &format!("{c} = {fill}"), &format!("t.{c} IS NULL"), &what)
+}
+
+/// The backfill step of `column`: an `UPDATE ... SET {set}` of the rows of `t` where
+/// `pending` holds, in keyset batches over `key` (`what` says what it does); returns
+/// its id.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn batched_update(
+    r: &mut Recipe,
+    cx: &Context<'_>,
+    t: &QualifiedName,
+    key: &[String],
+    column: &str,
+    set: &str,
+    pending: &str,
+    what: &str,
+) -> Result<String, PlanError> {
+    let table = cx
+        .table(t)
+        .ok_or_else(|| PlanError::refused(t, "the table is not in the desired schema", "declare it"))?;
+    let (first, next) = batch_update(table, key, set, pending, cx.batch_size);
+    let key = key
+        .iter()
+        .map(|k| KeyColumn {
+            name: k.clone(),
+            ty: table.column(k).map_or_else(|| "text".to_string(), |c| c.ty.sql()),
+        })
+        .collect();
+    let id = format!("backfill:{}", dotted(t, column));
+    r.step(
+        Phase::Backfill,
+        StepKind::Backfill,
+        id.clone(),
+        format!("{what} in batches of {}", cx.batch_size),
+    )
+    .batched(Backfill {
+        table: t.clone(),
+        key,
+        batch_size: cx.batch_size,
+        first_batch_sql: first,
+        batch_sql: next,
+        pending: pending.to_string(),
+    })
+    .lock(Op::UpdateRows, cx.pg, t, None)
+    .creates(Obj::Filled(t.clone(), column.to_string()));
+    Ok(id)
+}
