@@ -138,12 +138,17 @@ fn exits_5_on_a_missing_path() {
 fn exits_5_on_a_bad_pg_version() {
     let dir = Dir::new("pgversion");
     dir.write("0001_safe.sql", SAFE);
-    for bad in ["9", "99", "fifteen"] {
+    // The help's range is the accepted one: 13 to 18.
+    let help = dir.run(&["lint", "--help"]);
+    assert!(help.stdout.contains("13 to 18"), "{help:?}");
+    for bad in ["9", "12", "99", "fifteen"] {
         let run = dir.run(&["lint", "--pg-version", bad, "0001_safe.sql"]);
         assert_eq!(run.code, 5, "--pg-version {bad}: {run:?}");
-        assert!(run.stderr.contains("--pg-version"), "{run:?}");
+        assert!(run.stderr.contains("--pg-version") && run.stderr.contains("13 to 18"), "{run:?}");
     }
-    assert_eq!(dir.run(&["lint", "--pg-version", "16", "0001_safe.sql"]).code, 0);
+    for good in ["13", "16", "18"] {
+        assert_eq!(dir.run(&["lint", "--pg-version", good, "0001_safe.sql"]).code, 0, "--pg-version {good}");
+    }
 }
 
 #[test]

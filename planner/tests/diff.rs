@@ -194,3 +194,24 @@ fn applying_the_diff_gives_the_desired_schema() {
     }
     assert!(checked >= 15);
 }
+
+/// A schema's checksum counts what the diff compares, and nothing else: two schemas
+/// with no change between them have the same checksum.
+#[test]
+fn the_checksum_counts_what_the_diff_compares() {
+    let schema = |toml: &str| load_schema("s.toml", toml).expect("loads");
+    let a = schema("[tables.t]\ncolumns = [{ name = \"a\", type = \"int\" }, { name = \"b\", type = \"text\", default = \"NOW( )\" }]");
+    let b = schema("[tables.t]\ncolumns = [{ name = \"b\", type = \"text\", default = \"now()\", backfill = \"'x'\" }, { name = \"a\", type = \"int4\" }]");
+    assert!(diff(&a, &b).expect("diffs").is_empty());
+    assert_eq!(a.checksum(), b.checksum());
+    for other in [
+        "[tables.t]\ncolumns = [{ name = \"a\", type = \"bigint\" }, { name = \"b\", type = \"text\", default = \"now()\" }]",
+        "[tables.t]\ncolumns = [{ name = \"a\", type = \"int\", nullable = false }, { name = \"b\", type = \"text\", default = \"now()\" }]",
+        "[tables.t]\ncolumns = [{ name = \"a\", type = \"int\" }, { name = \"b\", type = \"text\" }]",
+        "[tables.u]\ncolumns = [{ name = \"a\", type = \"int\" }, { name = \"b\", type = \"text\", default = \"now()\" }]",
+    ] {
+        let c = schema(other);
+        assert!(!diff(&a, &c).expect("diffs").is_empty());
+        assert_ne!(a.checksum(), c.checksum(), "{other}");
+    }
+}

@@ -18,7 +18,6 @@ use toml::Spanned;
 use super::rules::find_rule;
 use super::{LintOptions, Severity};
 use crate::error::{LoadError, SourceError};
-use crate::locks::PgVersion;
 use crate::suggest::did_you_mean;
 
 #[derive(Debug, Default, Deserialize)]
@@ -60,14 +59,9 @@ pub fn load_config(path: &str, source: &str) -> Result<LintOptions, LoadError> {
             toml::Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        match PgVersion::parse(&text) {
-            Some(v) => options.pg = v,
-            None => errors.push(SourceError::new(
-                path,
-                source,
-                version.span(),
-                format!("`{text}` is not a PostgreSQL major version from {} to {}", PgVersion::OLDEST, PgVersion::NEWEST),
-            )),
+        match super::parse_pg_version(&text) {
+            Ok(v) => options.pg = v,
+            Err(message) => errors.push(SourceError::new(path, source, version.span(), message)),
         }
     }
     let rule = |key: &Spanned<String>, errors: &mut Vec<SourceError>| match find_rule(key.get_ref()) {
@@ -114,6 +108,7 @@ pub fn load_config(path: &str, source: &str) -> Result<LintOptions, LoadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::locks::PgVersion;
 
     #[test]
     fn reads_every_setting() {

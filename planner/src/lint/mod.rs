@@ -41,6 +41,21 @@ impl RuleSelection {
     }
 }
 
+/// The PostgreSQL majors the linter knows the locks of: its lock facts are checked
+/// against a real server of each (tests/lock_facts.rs).
+pub const PG_VERSIONS: std::ops::RangeInclusive<u32> = 13..=18;
+
+/// Parses a PostgreSQL version (`15`, `15.4`, `150004`) the linter knows.
+pub fn parse_pg_version(text: &str) -> Result<PgVersion, String> {
+    PgVersion::parse(text).filter(|v| PG_VERSIONS.contains(&v.0)).ok_or_else(|| {
+        format!(
+            "`{text}` is not a PostgreSQL major version from {} to {}, such as 15",
+            PG_VERSIONS.start(),
+            PG_VERSIONS.end()
+        )
+    })
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct LintOptions {
     pub pg: PgVersion,

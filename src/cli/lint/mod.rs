@@ -16,7 +16,6 @@ use planner::locks::PgVersion;
 use rayon::prelude::*;
 
 use super::exit::{code, Failure};
-use super::plan::parse_pg_version;
 use super::report::{render_source_errors, stderr_color, stdout_color};
 
 #[derive(Debug, Args)]
@@ -29,7 +28,7 @@ pub struct LintArgs {
     pub format: LintFormat,
     /// PostgreSQL major version the migrations run on (13 to 18; default from
     /// bellows.toml, else 15).
-    #[arg(long, value_name = "N", value_parser = parse_pg_version)]
+    #[arg(long, value_name = "N", value_parser = planner::lint::parse_pg_version)]
     pub pg_version: Option<PgVersion>,
     /// The configuration file (default: bellows.toml in this directory or above).
     #[arg(long, value_name = "FILE")]
