@@ -132,9 +132,12 @@ fn check_major(major: u32) -> (PgVersion, Vec<Row>) {
     let absent = results.iter().filter(|(_, r)| r.absent).count();
     let agreed = results.iter().filter(|(_, r)| r.rows.is_empty() && !r.absent).count();
     let rows: Vec<Row> = results.into_iter().flat_map(|(_, r)| r.rows).collect();
+    let absent = match absent {
+        0 => String::new(),
+        n => format!(", {n} newer than {pg} (refused, as they should be)"),
+    };
     progress(format!(
-        "lock facts on PostgreSQL {pg}: {} cases, {agreed} agree, {absent} newer than {pg} (refused, as they should be), \
-         {excused} facts excused, {} disagreements, {:.1} s",
+        "lock facts on PostgreSQL {pg}: {} cases, {agreed} agree{absent}, {excused} facts excused, {} disagreements, {:.1} s",
         CASES.len(),
         rows.len(),
         started.elapsed().as_secs_f64()
