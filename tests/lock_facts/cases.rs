@@ -1,5 +1,5 @@
-//! The statement forms whose lock facts are checked against PostgreSQL, one row each: the setup, the statement, and
-//! the few facts the observer cannot see, each with the reason.
+//! The statement forms whose lock facts are checked against PostgreSQL, one row each: the setup, the statement, the
+//! first major that has the statement, and the few facts the observer cannot see, each with the reason.
 
 use super::fixtures::*;
 
@@ -15,6 +15,8 @@ pub struct Case {
     pub blockers: Option<&'static [&'static str]>,
     /// Facts the observer cannot see for this statement.
     pub exceptions: &'static [Exception],
+    /// The first PostgreSQL major with this statement form: older servers must refuse it as unknown syntax.
+    pub since: u32,
 }
 
 /// Which comparison of a case an exception excuses.
@@ -37,6 +39,7 @@ const fn case(setup: &'static [&'static [&'static str]], sql: &'static str) -> C
         sql,
         blockers: None,
         exceptions: &[],
+        since: 0,
     }
 }
 
@@ -50,6 +53,10 @@ impl Case {
 
     const fn except(self, exceptions: &'static [Exception]) -> Case {
         Case { exceptions, ..self }
+    }
+
+    const fn since(self, since: u32) -> Case {
+        Case { since, ..self }
     }
 }
 
@@ -185,11 +192,11 @@ pub const CASES: &[Case] = &[
     case(&[W_ELSEWHERE], "ALTER TABLE w SET TABLESPACE pg_default"),
     case(&[T], "ALTER TABLE t SET UNLOGGED"),
     case(&[U_UNLOGGED], "ALTER TABLE u SET LOGGED"),
-    case(&[T], "ALTER TABLE t SET ACCESS METHOD heap").except(&[rewrite(
-        "t already uses heap, so PostgreSQL 15 does nothing; the linter cannot know a table's current access method \
-         and reports the rewrite (the case from heap2 agrees)",
+    case(&[T], "ALTER TABLE t SET ACCESS METHOD heap").since(15).except(&[rewrite(
+        "t already uses heap, so PostgreSQL does nothing; the linter cannot know a table's current access method \
+             and reports the rewrite (the case from heap2 agrees)",
     )]),
-    case(&[H_HEAP2], "ALTER TABLE h SET ACCESS METHOD heap"),
+    case(&[H_HEAP2], "ALTER TABLE h SET ACCESS METHOD heap").since(15),
     case(&[T], "CLUSTER t USING t_pkey"),
     case(&[T, T_CLUSTERED], "CLUSTER t"),
     case(&[T], "ALTER TABLE t CLUSTER ON t_pkey"),
@@ -237,7 +244,7 @@ pub const CASES: &[Case] = &[
          the linter does not prove implications between expressions and reports the scan, the cautious side",
     )]),
     case(&[M], "ALTER TABLE m DETACH PARTITION m1"),
-    case(&[M], "ALTER TABLE m DETACH PARTITION m1 CONCURRENTLY").behind(DETACH_WAITS),
+    case(&[M], "ALTER TABLE m DETACH PARTITION m1 CONCURRENTLY").behind(DETACH_WAITS).since(14),
     // Rows
     case(&[T], "INSERT INTO t (id, a, v) VALUES (101, 101, 'x')"),
     case(&[T], "INSERT INTO t (id, a) SELECT g, g FROM generate_series(101, 110) g"),
@@ -253,7 +260,7 @@ pub const CASES: &[Case] = &[
     case(&[T], "ALTER TABLE t ALTER COLUMN a SET STATISTICS 500"),
     case(&[T], "ALTER TABLE t ALTER COLUMN a SET (n_distinct = 100)"),
     case(&[T], "ALTER TABLE t ALTER COLUMN v SET STORAGE EXTERNAL"),
-    case(&[T], "ALTER TABLE t ALTER COLUMN s SET COMPRESSION pglz"),
+    case(&[T], "ALTER TABLE t ALTER COLUMN s SET COMPRESSION pglz").since(14),
     case(&[T], "ALTER TABLE t REPLICA IDENTITY FULL"),
     case(&[T], "ALTER TABLE t REPLICA IDENTITY USING INDEX t_pkey"),
     case(&[T], "ALTER TABLE t ENABLE ROW LEVEL SECURITY"),

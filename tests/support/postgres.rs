@@ -1,10 +1,12 @@
-//! Starts one throwaway PostgreSQL server per test binary and hands every test a fresh, empty database on it.
+//! Starts one throwaway PostgreSQL server per test binary and hands every test a fresh, empty database on it; a test
+//! that checks several PostgreSQL majors gets one more server per major ([`server_of_major`]).
 //!
-//! The server lives in a new temporary directory, listens only on 127.0.0.1 at a free port, and is tuned for
+//! A server lives in a new temporary directory, listens only on 127.0.0.1 at a free port, and is tuned for
 //! throwaway data (no fsync, no autovacuum). It is stopped and its directory removed when the test binary exits:
 //! an `atexit` hook stops it synchronously, and a watchdog process stops it if the binary dies without running
-//! exit hooks (SIGKILL, abort). If no server can be started the tests panic: they never skip.
+//! exit hooks (SIGKILL, abort). If a server cannot be started the tests panic: they never skip.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -12,12 +14,13 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Once, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sqlx::Connection;
 
 use super::blocking::block_on;
+use super::postgres_majors;
 
 /// Settings appended to postgresql.conf. Durability is pointless for throwaway data; autovacuum is off so that it
 /// neither takes locks nor bumps statistics behind the lock observer's back.
@@ -49,11 +52,14 @@ pub struct PgServer {
 }
 
 static SERVER: OnceLock<PgServer> = OnceLock::new();
+/// The servers of the pinned majors, each started on first use.
+static MAJOR_SERVERS: OnceLock<BTreeMap<u32, OnceLock<PgServer>>> = OnceLock::new();
 static NEXT_DATABASE: AtomicU64 = AtomicU64::new(1);
 
-/// The server shared by all tests of this binary, started on first use. Panics with the cause if it cannot start.
+/// The server shared by all tests of this binary, started on first use from the installed PostgreSQL (see
+/// `find_bindir`). Panics with the cause if it cannot start.
 pub fn server() -> &'static PgServer {
-    SERVER.get_or_init(|| match PgServer::start() {
+    SERVER.get_or_init(|| match find_bindir().and_then(PgServer::start) {
         Ok(server) => {
             register_exit_hook();
             server
@@ -62,14 +68,55 @@ pub fn server() -> &'static PgServer {
     })
 }
 
-/// URL of a new, empty database with a unique name; every test should use its own.
+/// The server of PostgreSQL `major` (one of `scripts/postgres-majors.txt`), shared by all tests of this binary that ask
+/// for that major and started on first use from the cached binaries; servers of different majors run side by side on
+/// ports of their own. Panics with the cause if it cannot start: a major that does not run fails the test, never
+/// skips it.
+pub fn server_of_major(major: u32) -> &'static PgServer {
+    let servers = MAJOR_SERVERS.get_or_init(|| postgres_majors::majors().into_iter().map(|major| (major, OnceLock::new())).collect());
+    let Some(slot) = servers.get(&major) else {
+        panic!(
+            "PostgreSQL {major} is not pinned in scripts/postgres-majors.txt (pinned: {:?})",
+            postgres_majors::majors()
+        );
+    };
+    slot.get_or_init(|| {
+        let started = postgres_majors::bindir(major).and_then(PgServer::start).and_then(|server| {
+            if server.major_version == major {
+                Ok(server)
+            } else {
+                let found = server.major_version;
+                server.stop();
+                Err(format!("the binaries for PostgreSQL {major} are PostgreSQL {found}"))
+            }
+        });
+        match started {
+            Ok(server) => {
+                register_exit_hook();
+                server
+            }
+            Err(why) => panic!("cannot start the PostgreSQL {major} test server: {why}"),
+        }
+    })
+}
+
+/// URL of a new, empty database with a unique name on [`server`]; every test should use its own.
 pub fn fresh_database() -> String {
     block_on(fresh_database_async)
 }
 
 /// Async form of [`fresh_database`] for `#[tokio::test]` tests.
 pub async fn fresh_database_async() -> String {
-    let server = server();
+    fresh_database_on_async(server()).await
+}
+
+/// Like [`fresh_database`], on `server` (e.g. one of [`server_of_major`]).
+pub fn fresh_database_on(server: &PgServer) -> String {
+    block_on(|| fresh_database_on_async(server))
+}
+
+/// Async form of [`fresh_database_on`].
+pub async fn fresh_database_on_async(server: &PgServer) -> String {
     let name = database_name();
     let mut admin = sqlx::PgConnection::connect(&server.url("postgres"))
         .await
@@ -117,8 +164,8 @@ impl PgServer {
         dir
     }
 
-    fn start() -> Result<PgServer, String> {
-        let bindir = find_bindir()?;
+    /// Starts a server from the binaries in `bindir`.
+    fn start(bindir: PathBuf) -> Result<PgServer, String> {
         let major_version = server_major_version(&bindir)?;
         let run_as_postgres = effective_uid()? == 0;
         let dir = make_server_dir(run_as_postgres)?;
@@ -248,18 +295,23 @@ extern "C" {
     fn atexit(callback: extern "C" fn()) -> std::ffi::c_int;
 }
 
-extern "C" fn stop_server_at_exit() {
-    if let Some(server) = SERVER.get() {
+extern "C" fn stop_servers_at_exit() {
+    let majors = MAJOR_SERVERS.get().into_iter().flat_map(BTreeMap::values).filter_map(OnceLock::get);
+    for server in SERVER.get().into_iter().chain(majors) {
         server.stop();
     }
 }
 
+/// Registers the hook that stops every started server, once per process.
 fn register_exit_hook() {
-    // SAFETY: `atexit` only stores the function pointer; the callback is a plain `extern "C" fn` that does not unwind
-    // (`stop` ignores every error).
-    let status = unsafe { atexit(stop_server_at_exit) };
-    // Failing to register leaves cleanup to the watchdog, which still stops the server once this process is gone.
-    debug_assert_eq!(status, 0, "atexit registration failed");
+    static REGISTERED: Once = Once::new();
+    REGISTERED.call_once(|| {
+        // SAFETY: `atexit` only stores the function pointer; the callback is a plain `extern "C" fn` that does not
+        // unwind (`stop` ignores every error).
+        let status = unsafe { atexit(stop_servers_at_exit) };
+        // Failing to register leaves cleanup to the watchdogs, which still stop the servers once this process is gone.
+        debug_assert_eq!(status, 0, "atexit registration failed");
+    });
 }
 
 /// `$BELLOWS_PG_BINDIR` (to test against another installed version), else `pg_config --bindir` if it holds the
@@ -311,7 +363,7 @@ fn server_major_version(bindir: &Path) -> Result<u32, String> {
         .ok_or_else(|| format!("cannot read the server version from `postgres --version`: {text:?}"))
 }
 
-fn effective_uid() -> Result<u32, String> {
+pub(super) fn effective_uid() -> Result<u32, String> {
     id(&["-u"])
 }
 

@@ -4,7 +4,9 @@
 //! This is the only place that knows PostgreSQL's locking behaviour. The planner asks
 //! it for every step it emits; the linter asks it for every statement it reads. The
 //! facts follow the PostgreSQL documentation (`ALTER TABLE`, `CREATE INDEX`,
-//! "Explicit Locking") and are verified against a real server by the test suite.
+//! "Explicit Locking") and are verified against a real server of every major from 13
+//! to 18 by the test suite (`tests/lock_facts.rs`); where the majors differ, the fact
+//! says from which version. Versions before 13 are not verified.
 
 use super::mode::{Cost, LockMode, PgVersion};
 
@@ -99,6 +101,8 @@ pub enum Op {
     EnableTrigger,
     /// `CREATE POLICY`, `CREATE RULE` and friends.
     CreateRule,
+    /// `GRANT` / `REVOKE` of privileges on a table.
+    Grant,
 }
 
 /// What `ADD COLUMN` asks PostgreSQL to do for existing rows.
@@ -242,19 +246,28 @@ pub fn facts(op: Op, pg: PgVersion) -> Vec<Fact> {
             vec![referenced(parent, Instant), target(AccessExclusiveLock, if proven { Instant } else { Scan })]
         }
         // DETACH PARTITION CONCURRENTLY (PostgreSQL 14+) takes SHARE UPDATE EXCLUSIVE.
+        // The partition: ACCESS EXCLUSIVE since 14 (the concurrent form's final step
+        // too); PostgreSQL 13 took only SHARE UPDATE EXCLUSIVE on it (the parent's
+        // ACCESS EXCLUSIVE still blocks everything). Before 13 not verified: the
+        // cautious mode stays.
         Op::DetachPartition { concurrently } => {
-            let mode = if concurrently && pg.at_least(14) {
+            let parent = if concurrently && pg.at_least(14) {
                 ShareUpdateExclusiveLock
             } else {
                 AccessExclusiveLock
             };
-            vec![referenced(mode, Instant), target(AccessExclusiveLock, Instant)]
+            let partition = if pg.0 == 13 { ShareUpdateExclusiveLock } else { AccessExclusiveLock };
+            vec![referenced(parent, Instant), target(partition, Instant)]
         }
         Op::LockTable(mode) => vec![target(mode, Instant)],
         Op::ChangeSetting => vec![target(ShareUpdateExclusiveLock, Instant)],
         Op::ChangeCatalog => vec![target(AccessExclusiveLock, Instant)],
         Op::EnableTrigger => vec![target(ShareRowExclusiveLock, Instant)],
         Op::CreateRule => vec![target(AccessExclusiveLock, Instant)],
+        // PostgreSQL 18 locks the table ACCESS SHARE while it changes its ACL (which
+        // blocks only ACCESS EXCLUSIVE); 13 to 17 take no lock on the table at all.
+        Op::Grant if pg.at_least(18) => vec![target(AccessShareLock, Instant)],
+        Op::Grant => Vec::new(),
     }
 }
 
@@ -297,6 +310,20 @@ mod tests {
         assert_eq!(facts(Op::SetNotNull { proven: true }, PgVersion(12))[0].cost, Cost::Instant);
         assert_eq!(facts(Op::SetNotNull { proven: true }, PgVersion(11))[0].cost, Cost::Scan);
         assert_eq!(facts(Op::SetNotNull { proven: false }, PgVersion(15))[0].cost, Cost::Scan);
+    }
+
+    #[test]
+    fn detach_partition_locks_the_partition_less_only_on_13() {
+        let partition = |pg| facts(Op::DetachPartition { concurrently: false }, PgVersion(pg))[1].mode;
+        assert_eq!(partition(13), LockMode::ShareUpdateExclusiveLock);
+        assert_eq!(partition(14), LockMode::AccessExclusiveLock);
+        assert_eq!(partition(12), LockMode::AccessExclusiveLock);
+    }
+
+    #[test]
+    fn grant_locks_the_table_from_18() {
+        assert_eq!(facts(Op::Grant, PgVersion(17)), Vec::new());
+        assert_eq!(facts(Op::Grant, PgVersion(18))[0].mode, LockMode::AccessShareLock);
     }
 
     #[test]

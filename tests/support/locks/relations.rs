@@ -2,8 +2,14 @@
 //! comparison of two snapshots into rewrites and rebuilt indexes.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use sqlx::PgConnection;
+
+/// Before PostgreSQL 15 a backend sends its statistics to the collector process when it goes idle, at most once per
+/// `PGSTAT_STAT_INTERVAL` (500 ms), and readers accept a statistics file up to that old. This is that interval plus
+/// slack.
+const STATS_INTERVAL_BEFORE_15: Duration = Duration::from_millis(600);
 
 /// One user relation as `pg_class` describes it at the time of the snapshot.
 #[derive(Debug, Clone)]
@@ -102,18 +108,35 @@ pub async fn pending_scans(conn: &mut PgConnection) -> ScanCounters {
 }
 
 /// Rows read by sequential scans, as flushed to shared statistics by all backends of this database.
+///
+/// Before PostgreSQL 15 the collector writes its file for readers at most every 500 ms and a reader accepts one that
+/// old: waiting that long first makes the file include everything flushed before this call.
 pub async fn flushed_scans(conn: &mut PgConnection) -> ScanCounters {
+    if !shared_memory_stats(conn) {
+        tokio::time::sleep(STATS_INTERVAL_BEFORE_15).await;
+    }
     // Statistics are read once per transaction and cached (stats_fetch_consistency = cache); start afresh.
     exec(conn, "SELECT pg_catalog.pg_stat_clear_snapshot()").await;
     scans(conn, "SELECT relid::int8, coalesce(seq_tup_read, 0) FROM pg_catalog.pg_stat_user_tables").await
 }
 
-/// Makes `conn`'s backend flush its pending statistics when this call returns (PostgreSQL 15+).
+/// Makes `conn`'s backend flush its pending statistics by the time this call returns.
 ///
-/// A backend flushes at most once a second on its own; `pg_stat_force_next_flush` lifts that limit for the next time
-/// it goes idle, which happens before the server answers this very query.
+/// A backend flushes when it goes idle, which happens before the server answers a query, but at most once a second
+/// (PostgreSQL 15+) or every 500 ms (before 15, to the collector process). On 15+ `pg_stat_force_next_flush` lifts
+/// that limit; before 15 there is no such function, and a query that lasts longer than the interval gets past it.
 pub async fn flush_own_stats(conn: &mut PgConnection) {
-    exec(conn, "SELECT pg_catalog.pg_stat_force_next_flush()").await;
+    if shared_memory_stats(conn) {
+        exec(conn, "SELECT pg_catalog.pg_stat_force_next_flush()").await;
+    } else {
+        let sleep = format!("SELECT pg_catalog.pg_sleep({})", STATS_INTERVAL_BEFORE_15.as_secs_f64());
+        exec(conn, &sleep).await;
+    }
+}
+
+/// Whether the server keeps statistics in shared memory (PostgreSQL 15+) rather than in a collector process.
+fn shared_memory_stats(conn: &PgConnection) -> bool {
+    conn.server_version_num().is_none_or(|version| version >= 150_000)
 }
 
 async fn scans(conn: &mut PgConnection, query: &str) -> ScanCounters {

@@ -222,6 +222,12 @@ pub fn actions(node: &NodeEnum, state: &State, pg: PgVersion) -> Vec<Action> {
         NodeEnum::DeleteStmt(s) => s.relation.as_ref().map(|r| vec![act(Op::WriteRows, ast::relation(r))]).unwrap_or_default(),
         NodeEnum::CommentStmt(comment) => comment_target(comment).map(|(op, t)| vec![act(op, t)]).unwrap_or_default(),
         NodeEnum::CreatePolicyStmt(policy) => policy.table.as_ref().map(|r| vec![act(Op::CreateRule, ast::relation(r))]).unwrap_or_default(),
+        // GRANT and REVOKE on tables lock each table ACCESS SHARE from PostgreSQL 18 on.
+        NodeEnum::GrantStmt(grant)
+            if grant.objtype == ObjectType::ObjectTable as i32 && grant.targtype == pg_query::protobuf::GrantTargetType::AclTargetObject as i32 =>
+        {
+            grant.objects.iter().filter_map(range_var).map(|r| act(Op::Grant, r)).collect()
+        }
         NodeEnum::RuleStmt(rule) => rule.relation.as_ref().map(|r| vec![act(Op::CreateRule, ast::relation(r))]).unwrap_or_default(),
         _ => Vec::new(),
     }
