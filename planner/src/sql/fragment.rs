@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use pg_query::protobuf::{a_const, node::Node as N, Node, SelectStmt};
 
+use super::canonical::{canonical_form, deparse_expression};
 use super::libpg_query::{parse_tree, ParseFailure, TreeError};
 use super::walk::{strings, walk};
 use crate::model::{Expr, SqlType, TypeBase, SERIAL_NAMES};
@@ -113,7 +114,7 @@ pub fn parse_expression(text: &str) -> Result<Expr, FragmentError> {
     let Some(target) = target.filter(|_| plain) else {
         return Err(FragmentError::new("expected a single SQL expression").help("write only the expression, without SELECT, FROM or a trailing semicolon"));
     };
-    expr_from(text, prefix, target)
+    expr_from(text, target)
 }
 
 /// Parses a predicate (an index's `where`).
@@ -121,7 +122,7 @@ pub fn parse_predicate(text: &str) -> Result<Expr, FragmentError> {
     let prefix = "SELECT 1 WHERE ";
     let select = parse_select(prefix, text)?;
     match select.where_clause.as_deref() {
-        Some(predicate) if select.target_list.len() == 1 && is_bare_select(&select, true) => expr_from(text, prefix, predicate),
+        Some(predicate) if select.target_list.len() == 1 && is_bare_select(&select, true) => expr_from(text, predicate),
         _ => Err(FragmentError::new("expected a single boolean condition").help("write only the condition, as after WHERE")),
     }
 }
@@ -192,34 +193,10 @@ pub fn type_from_ast(type_name: &pg_query::protobuf::TypeName) -> Result<SqlType
 /// An expression node from a parsed statement (a default, a check, a USING), as an
 /// `Expr`: its text is pg_query's deparse.
 pub fn expr_from_node(node: &Node) -> Option<Expr> {
-    let target = Node {
-        node: Some(N::ResTarget(Box::new(pg_query::protobuf::ResTarget {
-            val: Some(Box::new(node.clone())),
-            ..Default::default()
-        }))),
-    };
-    let select = Node {
-        // Every protobuf enum must hold a real value: libpg_query asserts on `Undefined` (0).
-        node: Some(N::SelectStmt(Box::new(SelectStmt {
-            target_list: vec![target],
-            op: pg_query::protobuf::SetOperation::SetopNone as i32,
-            limit_option: pg_query::protobuf::LimitOption::Default as i32,
-            ..Default::default()
-        }))),
-    };
-    let tree = pg_query::protobuf::ParseResult {
-        version: 0,
-        stmts: vec![pg_query::protobuf::RawStmt {
-            stmt: Some(Box::new(select)),
-            stmt_location: 0,
-            stmt_len: 0,
-        }],
-    };
-    let deparsed = pg_query::deparse(&tree, Default::default()).ok()?;
-    let text = deparsed.strip_prefix("SELECT ").unwrap_or(&deparsed).to_string();
+    let text = deparse_expression(node)?;
     let (volatile, columns) = classify(node);
     Some(Expr {
-        canonical: text.clone(),
+        canonical: canonical_form(node).unwrap_or_else(|| text.clone()),
         text,
         volatile,
         constant: is_constant(node),
@@ -274,14 +251,11 @@ fn is_bare_select(select: &SelectStmt, allow_where: bool) -> bool {
         && select.larg.is_none()
 }
 
-fn expr_from(text: &str, prefix: &str, node: &Node) -> Result<Expr, FragmentError> {
-    // The canonical form is pg_query's deparse of the wrapped statement: the same
-    // for `now()` and `NOW( )`, and for redundant parentheses.
-    let wrapped = pg_query::parse(&format!("{prefix}{}", text.trim()), 0).map_err(|e| FragmentError::new(e.to_string()))?;
-    let deparsed = wrapped
-        .deparse(Default::default())
-        .map_err(|e| FragmentError::new(format!("cannot normalise the expression: {e}")))?;
-    let canonical = deparsed.strip_prefix(prefix).unwrap_or(&deparsed).to_string();
+fn expr_from(text: &str, node: &Node) -> Result<Expr, FragmentError> {
+    // The canonical form is the deparse of the tree with PostgreSQL's own rewrites
+    // undone (see `canonical`): the same for `now()` and `NOW( )`, for redundant
+    // parentheses, and for an expression and the catalog's rendering of it.
+    let canonical = canonical_form(node).ok_or_else(|| FragmentError::new("cannot normalise the expression"))?;
     let (volatile, columns) = classify(node);
     Ok(Expr {
         text: text.trim().to_string(),

@@ -1,6 +1,7 @@
 //! SQL through pg_query, the real PostgreSQL parser: schema.toml fragments, error
 //! positions, and a complete syntax-tree walk.
 
+pub mod canonical;
 pub mod fragment;
 pub mod libpg_query;
 pub mod walk;
