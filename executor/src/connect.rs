@@ -16,6 +16,13 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connects to `url` as application `bellows`.
 pub async fn connect(url: &DatabaseUrl) -> Result<PgConnection, ConnectError> {
+    // The driver reads any URL as PostgreSQL's; a MySQL URL should not be tried.
+    if !["postgres://", "postgresql://"].iter().any(|scheme| url.expose().starts_with(scheme)) {
+        return Err(ConnectError::InvalidUrl {
+            url: url.redacted(),
+            reason: "it must start with postgres:// or postgresql://".into(),
+        });
+    }
     let options = PgConnectOptions::from_str(url.expose())
         .map_err(|e| ConnectError::invalid_url(url, &e))?
         .application_name("bellows");
