@@ -4,6 +4,7 @@
 pub mod canonical;
 pub mod fragment;
 pub mod libpg_query;
+mod literal;
 pub mod walk;
 
 pub use fragment::{expr_from_node, parse_expression, parse_predicate, parse_type, string_value, type_from_ast, FragmentError};
