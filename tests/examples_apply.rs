@@ -11,6 +11,7 @@ use planner::model::{Schema, Table, TypeBase};
 use planner::render::render_sql;
 use planner::{make_plan, PlanOptions};
 use sqlx::{Connection, PgConnection};
+use support::script::run_script;
 
 /// A literal for row `i` of a column of this type, or `None` when the example's type
 /// has no simple literal (the table is then left empty).
@@ -63,19 +64,6 @@ fn inserts(table: &Table, schema: &Schema, rows: usize) -> Option<Vec<String>> {
         ));
     }
     Some(out)
-}
-
-async fn run_script(connection: &mut PgConnection, script: &str, what: &str) {
-    for statement in pg_query::split_with_parser(script).unwrap_or_else(|e| panic!("{what}: the script does not split: {e}")) {
-        let statement = statement.trim();
-        if statement.is_empty() {
-            continue;
-        }
-        sqlx::raw_sql(statement)
-            .execute(&mut *connection)
-            .await
-            .unwrap_or_else(|e| panic!("{what}: statement failed: {e}\n{statement}"));
-    }
 }
 
 async fn count(connection: &mut PgConnection, table: &Table) -> i64 {

@@ -1,5 +1,15 @@
-//! The executor owns every connection to a live PostgreSQL database: introspection,
-//! the `bellows` state schema, the resumable step runner and batched backfills.
+//! The executor owns every connection to a live PostgreSQL database: introspection
+//! (the live schema as the planner's `Schema`), and later the `bellows` state schema,
+//! the resumable step runner and batched backfills.
 //!
-//! It is filled by a later issue; the planner's `Plan` (steps, phases, lock impact and
-//! fingerprint) is the contract it will execute.
+//! Everything here is async (sqlx on tokio); the caller brings the runtime.
+
+mod connect;
+mod database_url;
+mod error;
+pub mod introspect;
+
+pub use connect::{connect, CONNECT_TIMEOUT};
+pub use database_url::{DatabaseUrl, REDACTED};
+pub use error::{ConnectError, IntrospectError, ReadSchemaError};
+pub use introspect::{introspect, introspect_url, ConstraintRef, Feature, IndexRef, Introspection, Treatment, Unsupported};

@@ -1,8 +1,10 @@
 //! Command-line parsing and dispatch. Thin: it parses arguments, calls the libraries
-//! and renders output.
+//! (the executor for anything that touches a database) and renders output.
 
+mod database;
 mod duration;
 mod exit;
+mod introspect;
 mod lint;
 mod plan;
 mod report;
@@ -28,6 +30,8 @@ const EXIT_CODES: &str =
 enum Command {
     /// Compare two schemas and print the phased plan (expand, backfill, contract).
     Plan(plan::PlanArgs),
+    /// Read a live database and print its schema as schema.toml.
+    Introspect(introspect::IntrospectArgs),
     /// Lint SQL migrations: what each statement locks, and the risky ones.
     Lint(lint::LintArgs),
     /// List the lint rules, or print one rule's documentation.
@@ -48,6 +52,7 @@ pub fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Plan(args) => plan::run(args),
+        Command::Introspect(args) => introspect::run(args),
         Command::Lint(args) => lint::run(args),
         Command::Rules(args) => lint::rules(args),
     };

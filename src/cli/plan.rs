@@ -10,14 +10,19 @@ use planner::model::Schema;
 use planner::render::{render_json, render_markdown, render_sql, render_text};
 use planner::{load_schema, make_plan, PlanError, PlanOptions};
 
+use super::database::{self, DatabaseArgs};
 use super::exit::{code, Failure};
 use super::report::{render_source_errors, stderr_color, stdout_color};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
-    /// The current schema: a schema.toml file. Without it, plan from an empty database.
-    #[arg(long, value_name = "FILE")]
+    /// The current schema: a schema.toml file. Without it (and without a database),
+    /// plan from an empty database.
+    #[arg(long, value_name = "FILE", conflicts_with = "database_url")]
     pub from: Option<PathBuf>,
+    /// Plan from this live database instead of --from (DATABASE_URL when neither is given).
+    #[command(flatten)]
+    pub database: DatabaseArgs,
     /// The desired schema.
     #[arg(long, value_name = "FILE", default_value = "schema.toml")]
     pub to: PathBuf,
@@ -58,9 +63,14 @@ pub fn parse_pg_version(text: &str) -> Result<PgVersion, String> {
 }
 
 pub fn run(args: &PlanArgs) -> Result<u8, Failure> {
-    let current = match &args.from {
-        Some(path) => load(path)?,
-        None => Schema::default(),
+    let current = match (&args.from, args.database.url()) {
+        (Some(path), _) => load(path)?,
+        (None, Some(url)) => {
+            let introspection = database::introspect(&url)?;
+            database::print_warnings(&introspection);
+            introspection.schema
+        }
+        (None, None) => Schema::default(),
     };
     let options = PlanOptions {
         pg_version: args.pg_version,

@@ -1,5 +1,5 @@
-//! Shared harness for integration tests: throwaway PostgreSQL servers (the installed one, and one per pinned major) and
-//! an observer of the locks a statement takes.
+//! Shared harness for integration tests: throwaway PostgreSQL servers (the installed one, and one per pinned major),
+//! databases owned by an ordinary role, SQL scripts run as psql would, and an observer of the locks a statement takes.
 //!
 //! Each test binary compiles this module on its own (`mod support;`) and uses only part of it, so items that one
 //! binary leaves unused must not fail `clippy -D warnings` there.
@@ -8,5 +8,7 @@
 pub mod blocking;
 pub mod examples;
 pub mod locks;
+pub mod owner;
 pub mod postgres;
 pub mod postgres_majors;
+pub mod script;

@@ -202,6 +202,7 @@ impl PgServer {
             "--no-sync",
         ];
         self.run("initdb", &initdb)?;
+        require_passwords_of(&data.join("pg_hba.conf"))?;
         let settings = format!("{TEST_SETTINGS}unix_socket_directories = '{}'\n", path_str(&self.dir)?);
         fs::OpenOptions::new()
             .append(true)
@@ -391,6 +392,18 @@ fn make_server_dir(run_as_postgres: bool) -> Result<PathBuf, String> {
         std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(|e| format!("cannot chown {} to postgres: {e}", dir.display()))?;
     }
     Ok(dir)
+}
+
+/// Members of this role must log in with their password (SCRAM); everyone else is trusted. `support::owner`
+/// makes its roles members, so that a test can tell a right password from a wrong one.
+pub const PASSWORD_LOGIN_ROLE: &str = "bellows_password_login";
+
+/// Puts the SCRAM rule for [`PASSWORD_LOGIN_ROLE`] before initdb's trust rules (the first matching line wins; a
+/// group that does not exist yet matches no one).
+fn require_passwords_of(hba: &Path) -> Result<(), String> {
+    let rules = fs::read_to_string(hba).map_err(|e| format!("cannot read {}: {e}", hba.display()))?;
+    let rule = format!("host all +{PASSWORD_LOGIN_ROLE} 127.0.0.1/32 scram-sha-256\n");
+    fs::write(hba, format!("{rule}{rules}")).map_err(|e| format!("cannot write {}: {e}", hba.display()))
 }
 
 fn free_port() -> Result<u16, String> {

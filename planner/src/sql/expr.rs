@@ -4,8 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use pg_query::protobuf::{node::Node as N, Node, SelectStmt};
+use pg_query::protobuf::{node::Node as N, Node};
 
+use super::canonical::{canonical_form, deparse_expression};
 use super::walk::{strings, walk};
 use crate::model::Expr;
 
@@ -80,34 +81,10 @@ const NON_VOLATILE_FUNCTIONS: &[&str] = &[
 /// An expression node from a parsed statement (a default, a check, a USING), as an
 /// `Expr`: its text is pg_query's deparse.
 pub fn expr_from_node(node: &Node) -> Option<Expr> {
-    let target = Node {
-        node: Some(N::ResTarget(Box::new(pg_query::protobuf::ResTarget {
-            val: Some(Box::new(node.clone())),
-            ..Default::default()
-        }))),
-    };
-    let select = Node {
-        // Every protobuf enum must hold a real value: libpg_query asserts on `Undefined` (0).
-        node: Some(N::SelectStmt(Box::new(SelectStmt {
-            target_list: vec![target],
-            op: pg_query::protobuf::SetOperation::SetopNone as i32,
-            limit_option: pg_query::protobuf::LimitOption::Default as i32,
-            ..Default::default()
-        }))),
-    };
-    let tree = pg_query::protobuf::ParseResult {
-        version: 0,
-        stmts: vec![pg_query::protobuf::RawStmt {
-            stmt: Some(Box::new(select)),
-            stmt_location: 0,
-            stmt_len: 0,
-        }],
-    };
-    let deparsed = pg_query::deparse(&tree, Default::default()).ok()?;
-    let text = deparsed.strip_prefix("SELECT ").unwrap_or(&deparsed).to_string();
+    let text = deparse_expression(node)?;
     let (volatile, columns) = classify(node);
     Some(Expr {
-        canonical: text.clone(),
+        canonical: canonical_form(node).unwrap_or_else(|| text.clone()),
         text,
         volatile,
         constant: is_constant(node),

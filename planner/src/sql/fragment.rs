@@ -4,6 +4,7 @@
 
 use pg_query::protobuf::{a_const, node::Node as N, Node, SelectStmt};
 
+use super::canonical::canonical_form;
 use super::expr::{classify, has_subquery, is_constant};
 use crate::libpg_query::{parse_tree, ParseFailure, TreeError};
 use crate::model::{Expr, SqlType, TypeBase, SERIAL_NAMES};
@@ -43,7 +44,7 @@ pub fn parse_expression(text: &str) -> Result<Expr, FragmentError> {
     let Some(target) = target.filter(|_| plain) else {
         return Err(FragmentError::new("expected a single SQL expression").help("write only the expression, without SELECT, FROM or a trailing semicolon"));
     };
-    expr_from(text, prefix, target)
+    expr_from(text, target)
 }
 
 /// Parses a predicate (an index's `where`).
@@ -51,7 +52,7 @@ pub fn parse_predicate(text: &str) -> Result<Expr, FragmentError> {
     let prefix = "SELECT 1 WHERE ";
     let select = parse_select(prefix, text)?;
     match select.where_clause.as_deref() {
-        Some(predicate) if select.target_list.len() == 1 && is_bare_select(&select, true) => expr_from(text, prefix, predicate),
+        Some(predicate) if select.target_list.len() == 1 && is_bare_select(&select, true) => expr_from(text, predicate),
         _ => Err(FragmentError::new("expected a single boolean condition").help("write only the condition, as after WHERE")),
     }
 }
@@ -165,14 +166,11 @@ fn is_bare_select(select: &SelectStmt, allow_where: bool) -> bool {
         && select.larg.is_none()
 }
 
-fn expr_from(text: &str, prefix: &str, node: &Node) -> Result<Expr, FragmentError> {
-    // The canonical form is pg_query's deparse of the wrapped statement: the same
-    // for `now()` and `NOW( )`, and for redundant parentheses.
-    let wrapped = pg_query::parse(&format!("{prefix}{}", text.trim()), 0).map_err(|e| FragmentError::new(e.to_string()))?;
-    let deparsed = wrapped
-        .deparse(Default::default())
-        .map_err(|e| FragmentError::new(format!("cannot normalise the expression: {e}")))?;
-    let canonical = deparsed.strip_prefix(prefix).unwrap_or(&deparsed).to_string();
+fn expr_from(text: &str, node: &Node) -> Result<Expr, FragmentError> {
+    // The canonical form is the deparse of the tree with PostgreSQL's own rewrites
+    // undone (see `canonical`): the same for `now()` and `NOW( )`, for redundant
+    // parentheses, and for an expression and the catalog's rendering of it.
+    let canonical = canonical_form(node).ok_or_else(|| FragmentError::new("cannot normalise the expression"))?;
     let (volatile, columns) = classify(node);
     Ok(Expr {
         text: text.trim().to_string(),

@@ -1,8 +1,10 @@
 //! SQL through pg_query, the real PostgreSQL parser: schema.toml fragments, error
 //! positions, and a complete syntax-tree walk.
 
+pub mod canonical;
 mod expr;
 pub mod fragment;
+mod literal;
 pub mod walk;
 
 pub use expr::expr_from_node;
