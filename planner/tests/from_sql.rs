@@ -131,3 +131,9 @@ fn statements_postgresql_refuses_in_a_transaction_run_outside_one() {
         ]
     );
 }
+
+#[test]
+fn statements_on_one_line_get_their_own_steps() {
+    let plan = plan(&Schema::default(), "VACUUM a; VACUUM b;\nANALYZE c;");
+    assert_eq!(ids(&plan), ["statement:line-1", "statement:line-1-2", "statement:line-2"]);
+}

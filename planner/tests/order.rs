@@ -4,7 +4,7 @@
 mod support;
 
 use planner::step::Phase;
-use planner::{load_schema, make_plan, Plan, PlanOptions};
+use planner::{load_schema, make_plan, Plan, PlanError, PlanOptions, Schema};
 use support::{ids, position};
 
 fn plan(before: &str, after: &str) -> Plan {
@@ -103,4 +103,15 @@ fn names_with_dots_do_not_collide_in_step_ids() {
     let ids = ids(&p);
     let unique: std::collections::BTreeSet<&&str> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len(), "{ids:?}");
+}
+
+/// Two steps with one id are reported as what they are, not as a dependency cycle.
+#[test]
+fn a_duplicate_step_id_is_reported_as_such() {
+    use planner::plan::{plan_statements, Statement};
+    use planner::step::{Draft, Step, StepKind};
+    let step = || Statement::AsWritten(Box::new(Draft::from(Step::new("statement:x".into(), StepKind::Sql, Phase::Expand, "x".into()))));
+    let error = plan_statements(&Schema::default(), &Schema::default(), vec![step(), step()], PlanOptions::default()).expect_err("refused");
+    assert_eq!(error, PlanError::DuplicateStep { id: "statement:x".into() });
+    assert_eq!(error.to_string(), "two steps share the id statement:x");
 }

@@ -28,8 +28,11 @@ pub fn plan_sql(current: &Schema, path: &str, text: &str, options: PlanOptions) 
     let mut schema = current.clone();
     let mut created: Vec<QualifiedName> = Vec::new();
     let mut statements = Vec::new();
+    // Statements run as written are named by their line, and a count when a line has several.
+    let mut on_line = (0, 0);
     for statement in parse::parse_statements(text, range) {
         let (line, _) = line_column(text, statement.span.start);
+        on_line = if on_line.0 == line { (line, on_line.1 + 1) } else { (line, 1) };
         let node = statement.result.map_err(|problem| match problem {
             parse::Problem::Syntax { message, offset } => {
                 let (line, column) = line_column(text, offset);
@@ -67,7 +70,11 @@ pub fn plan_sql(current: &Schema, path: &str, text: &str, options: PlanOptions) 
             }
             None if is_bookkeeping(&node) => {}
             None => {
-                let step = raw_step(&node, &text[statement.span.clone()], line, &schema, options);
+                let id = match on_line.1 {
+                    1 => format!("statement:line-{line}"),
+                    n => format!("statement:line-{line}-{n}"),
+                };
+                let step = raw_step(&node, &text[statement.span.clone()], id, line, &schema, options);
                 statements.push(Pending::Ready(Statement::AsWritten(Box::new(step))));
             }
         }
@@ -117,12 +124,12 @@ fn is_bookkeeping(node: &NodeEnum) -> bool {
     matches!(node, NodeEnum::TransactionStmt(_) | NodeEnum::VariableSetStmt(_))
 }
 
-fn raw_step(node: &NodeEnum, sql: &str, line: usize, schema: &Schema, options: PlanOptions) -> Draft {
+fn raw_step(node: &NodeEnum, sql: &str, id: String, line: usize, schema: &Schema, options: PlanOptions) -> Draft {
     let mut state = crate::migration::state::State::default();
     state.schema = schema.clone();
     let facts = classify::facts_of(&classify::actions(node, &state, options.pg_version), options.pg_version);
     let mut step = Step::new(
-        format!("statement:line-{line}"),
+        id,
         StepKind::Sql,
         Phase::Expand,
         format!("statement at line {line}, run as written (bellows has no recipe for it)"),
