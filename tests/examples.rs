@@ -57,7 +57,7 @@ fn every_emitted_statement_parses() {
     for dir in examples() {
         let (_, Ok(plan)) = plan_of(&dir) else { continue };
         for step in plan.steps() {
-            let backfill = step.backfill.iter().flat_map(|b| [&b.first_batch_sql, &b.batch_sql]);
+            let backfill = step.backfill.iter().flat_map(|b| [&b.batch_sql, &b.bound_sql]);
             for statement in step.sql.iter().chain(&step.undo).chain(backfill) {
                 let parsed = pg_query::parse(statement, 0)
                     .unwrap_or_else(|e| panic!("{}: step {} emits SQL that does not parse: {e}\n{statement}", name(&dir), step.id));

@@ -86,14 +86,15 @@ pub(super) fn batched_update(
     let table = cx
         .table(t)
         .ok_or_else(|| PlanError::refused(t, "the table is not in the desired schema", "declare it"))?;
-    let (first, next) = batch_update(table, key, set, pending, cx.batch_size);
-    let key = key
+    let key: Vec<KeyColumn> = key
         .iter()
         .map(|k| KeyColumn {
             name: k.clone(),
             ty: table.column(k).map_or_else(|| "text".to_string(), |c| c.ty.sql()),
         })
         .collect();
+    let typed: Vec<(String, String)> = key.iter().map(|k| (k.name.clone(), k.ty.clone())).collect();
+    let (batch_sql, bound_sql) = batch_update(t, &typed, set, pending);
     let id = format!("backfill:{}", dotted(t, column));
     r.step(
         Phase::Backfill,
@@ -105,8 +106,8 @@ pub(super) fn batched_update(
         table: t.clone(),
         key,
         batch_size: cx.batch_size,
-        first_batch_sql: first,
-        batch_sql: next,
+        batch_sql,
+        bound_sql,
         pending: pending.to_string(),
     })
     .lock(Op::UpdateRows, cx.pg, t, None)

@@ -1,7 +1,7 @@
 //! SQL text for definitions the recipes share: column definitions, index and
 //! constraint clauses, and the keyset batch of a backfill.
 
-use crate::model::{quote_ident, Column, Deferrable, ForeignKey, Index, IndexKey, QualifiedName, ReferentialAction, Table};
+use crate::model::{quote_ident, Column, Deferrable, ForeignKey, Index, IndexKey, QualifiedName, ReferentialAction};
 
 pub fn ident_list(names: &[String]) -> String {
     names.iter().map(|n| quote_ident(n)).collect::<Vec<_>>().join(", ")
@@ -79,33 +79,41 @@ pub fn foreign_key_clause(fk: &ForeignKey) -> String {
     sql
 }
 
-/// The two statements of a keyset-batched `UPDATE ... SET assignments` over the
-/// table's primary key, limited to rows where `pending` holds: the first batch
-/// (no cursor) and later batches (`$1..$n` = the key of the previous batch's last
-/// row). Each returns the key of its last row and the number of rows it updated.
-pub fn batch_update(table: &Table, key: &[String], assignments: &str, pending: &str, batch_size: u32) -> (String, String) {
-    let t = table.name.sql();
-    let aliases: Vec<String> = (1..=key.len()).map(|i| format!("bellows_k{i}")).collect();
-    let select_keys: Vec<String> = key.iter().zip(&aliases).map(|(k, a)| format!("{} AS {a}", quote_ident(k))).collect();
-    let join: Vec<String> = key.iter().zip(&aliases).map(|(k, a)| format!("t.{} = batch.{a}", quote_ident(k))).collect();
-    let order = ident_list(key);
+/// The batch of a keyset-batched `UPDATE ... SET assignments` over `key` (the
+/// columns with their types), limited to rows where `pending` holds, and the query
+/// of the key's last row (the upper bound a backfill stops at: rows inserted after it
+/// started are written by the triggers). The batch takes `$1` = rows per batch,
+/// `$2..$(n+1)` = the key of the previous batch's last row (all NULL for the first
+/// batch), `$(n+2)..$(2n+1)` = the upper bound, and returns the key of its last row
+/// and the number of rows it updated, or no row when it is done.
+pub fn batch_update(table: &QualifiedName, key: &[(String, String)], assignments: &str, pending: &str) -> (String, String) {
+    let t = table.sql();
+    let n = key.len();
+    let names: Vec<String> = key.iter().map(|(k, _)| quote_ident(k)).collect();
+    let aliases: Vec<String> = (1..=n).map(|i| format!("bellows_k{i}")).collect();
+    let select_keys: Vec<String> = names.iter().zip(&aliases).map(|(k, a)| format!("{k} AS {a}")).collect();
+    let join: Vec<String> = names.iter().zip(&aliases).map(|(k, a)| format!("t.{k} = batch.{a}")).collect();
+    let param = |i: usize, ty: &str| format!("${i}::{ty}");
+    let after: Vec<String> = key.iter().enumerate().map(|(i, (_, ty))| param(i + 2, ty)).collect();
+    let until: Vec<String> = key.iter().enumerate().map(|(i, (_, ty))| param(i + n + 2, ty)).collect();
+    let row = |items: &[String]| if n == 1 { items[0].clone() } else { format!("({})", items.join(", ")) };
+    let order = names.join(", ");
     let newest_first: Vec<String> = aliases.iter().map(|a| format!("{a} DESC")).collect();
-    let build = |bound: &str| {
-        format!(
-            "WITH batch AS (SELECT {} FROM {t}{bound} ORDER BY {order} LIMIT {batch_size}), \
-             updated AS (UPDATE {t} AS t SET {assignments} FROM batch WHERE {} AND ({pending}) RETURNING 1) \
-             SELECT {}, (SELECT count(*) FROM updated) AS updated_rows FROM batch ORDER BY {} LIMIT 1",
-            select_keys.join(", "),
-            join.join(" AND "),
-            aliases.join(", "),
-            newest_first.join(", ")
-        )
-    };
-    let placeholders: Vec<String> = (1..=key.len()).map(|i| format!("${i}")).collect();
-    let bound = if key.len() == 1 {
-        format!(" WHERE {} > $1", quote_ident(&key[0]))
-    } else {
-        format!(" WHERE ({order}) > ({})", placeholders.join(", "))
-    };
-    (build(""), build(&bound))
+    let batch = format!(
+        "WITH batch AS (SELECT {} FROM {t} WHERE ({} IS NULL OR {} > {}) AND {} <= {} ORDER BY {order} LIMIT $1), \
+         updated AS (UPDATE {t} AS t SET {assignments} FROM batch WHERE {} AND ({pending}) RETURNING 1) \
+         SELECT {}, (SELECT count(*) FROM updated) AS updated_rows FROM batch ORDER BY {} LIMIT 1",
+        select_keys.join(", "),
+        after[0],
+        row(&names),
+        row(&after),
+        row(&names),
+        row(&until),
+        join.join(" AND "),
+        aliases.join(", "),
+        newest_first.join(", ")
+    );
+    let descending: Vec<String> = names.iter().map(|k| format!("{k} DESC")).collect();
+    let bound = format!("SELECT {order} FROM {t} ORDER BY {} LIMIT 1", descending.join(", "));
+    (batch, bound)
 }

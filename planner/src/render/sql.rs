@@ -62,21 +62,32 @@ fn lint_note(step: &Step) -> Option<String> {
     (step.kind == StepKind::AlterType && step.cost == Cost::Instant).then(|| format!("-- bellows: allow alter-column-type-rewrite {}", step.description))
 }
 
-/// A `DO` block running the batches until none is left, committing after each
-/// (PostgreSQL 11+ allows COMMIT in a DO block run outside a transaction).
+/// A `DO` block that reads the upper bound, then runs the batches until none is left,
+/// committing after each (PostgreSQL 11+ allows COMMIT in a DO block run outside a
+/// transaction). The cursor starts NULL: the first batch starts at the beginning.
 fn backfill_loop(backfill: &Backfill) -> String {
-    let vars: Vec<String> = (1..=backfill.key.len()).map(|i| format!("k{i}")).collect();
-    let declare: Vec<String> = backfill.key.iter().zip(&vars).map(|(k, v)| format!("  {v} {};", k.ty)).collect();
-    let into = format!("{}, updated", vars.join(", "));
+    let n = backfill.key.len();
+    let cursor: Vec<String> = (1..=n).map(|i| format!("k{i}")).collect();
+    let bound: Vec<String> = (1..=n).map(|i| format!("hi{i}")).collect();
+    let declare: Vec<String> = backfill
+        .key
+        .iter()
+        .zip(cursor.iter().zip(&bound))
+        .map(|(k, (c, b))| format!("  {c} {ty};\n  {b} {ty};", ty = k.ty))
+        .collect();
     format!(
         "DO $bellows$\nDECLARE\n{}\n  updated bigint;\n  found_rows bigint;\nBEGIN\n  \
-         EXECUTE $q${}$q$ INTO {into};\n  GET DIAGNOSTICS found_rows = ROW_COUNT;\n  \
-         WHILE found_rows > 0 LOOP\n    COMMIT;\n    \
-         EXECUTE $q${}$q$ INTO {into} USING {};\n    GET DIAGNOSTICS found_rows = ROW_COUNT;\n  END LOOP;\nEND\n$bellows$",
+         EXECUTE $q${}$q$ INTO {};\n  GET DIAGNOSTICS found_rows = ROW_COUNT;\n  \
+         WHILE found_rows > 0 LOOP\n    \
+         EXECUTE $q${}$q$ INTO {}, updated USING {}, {}, {};\n    GET DIAGNOSTICS found_rows = ROW_COUNT;\n    COMMIT;\n  END LOOP;\nEND\n$bellows$",
         declare.join("\n"),
-        backfill.first_batch_sql,
+        backfill.bound_sql,
+        bound.join(", "),
         backfill.batch_sql,
-        vars.join(", ")
+        cursor.join(", "),
+        backfill.batch_size,
+        cursor.join(", "),
+        bound.join(", ")
     )
 }
 

@@ -99,11 +99,14 @@ pub struct Backfill {
     pub key: Vec<KeyColumn>,
     /// Rows per batch the plan was made with; the executor adapts it as it goes.
     pub batch_size: u32,
-    /// The first batch: no cursor.
-    pub first_batch_sql: String,
-    /// Later batches: `$1..$n` are the key of the last row of the previous batch.
-    /// Each batch returns that key (or no row when done) and `updated_rows`.
+    /// One batch: `$1` = rows per batch, `$2..$(n+1)` = the key of the last row of the
+    /// previous batch (NULLs for the first), `$(n+2)..$(2n+1)` = the upper bound (the
+    /// key `bound_sql` returned when the backfill started). It returns the key of its
+    /// last row (`bellows_k1..n`) and `updated_rows`, or no row when it is done.
     pub batch_sql: String,
+    /// The key of the table's last row: the upper bound, read once when the backfill
+    /// starts (rows inserted later are written by the triggers). No row: nothing to do.
+    pub bound_sql: String,
     /// The rows still to do, as a condition on the table aliased `t`: a row the
     /// triggers or an earlier batch already wrote does not match it.
     pub pending: String,
