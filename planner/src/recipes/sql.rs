@@ -85,7 +85,7 @@ pub fn foreign_key_clause(fk: &ForeignKey) -> String {
 /// started are written by the triggers). The batch takes `$1` = rows per batch,
 /// `$2..$(n+1)` = the key of the previous batch's last row (all NULL for the first
 /// batch), `$(n+2)..$(2n+1)` = the upper bound, and returns the key of its last row
-/// and the number of rows it updated, or no row when it is done.
+/// (as text) and the number of rows it updated, or no row when it is done.
 pub fn batch_update(table: &QualifiedName, key: &[(String, String)], assignments: &str, pending: &str) -> (String, String) {
     let t = table.sql();
     let n = key.len();
@@ -98,7 +98,10 @@ pub fn batch_update(table: &QualifiedName, key: &[(String, String)], assignments
     let until: Vec<String> = key.iter().enumerate().map(|(i, (_, ty))| param(i + n + 2, ty)).collect();
     let row = |items: &[String]| if n == 1 { items[0].clone() } else { format!("({})", items.join(", ")) };
     let order = names.join(", ");
-    let newest_first: Vec<String> = aliases.iter().map(|a| format!("{a} DESC")).collect();
+    // The key comes back as text (one form for every key type, read back by the next
+    // batch's casts); the order is the key's own, not the text's.
+    let newest_first: Vec<String> = aliases.iter().map(|a| format!("batch.{a} DESC")).collect();
+    let returned: Vec<String> = aliases.iter().map(|a| format!("batch.{a}::text AS {a}")).collect();
     let batch = format!(
         "WITH batch AS (SELECT {} FROM {t} WHERE ({} IS NULL OR {} > {}) AND {} <= {} ORDER BY {order} LIMIT $1), \
          updated AS (UPDATE {t} AS t SET {assignments} FROM batch WHERE {} AND ({pending}) RETURNING 1) \
@@ -110,10 +113,12 @@ pub fn batch_update(table: &QualifiedName, key: &[(String, String)], assignments
         row(&names),
         row(&until),
         join.join(" AND "),
-        aliases.join(", "),
+        returned.join(", "),
         newest_first.join(", ")
     );
-    let descending: Vec<String> = names.iter().map(|k| format!("{k} DESC")).collect();
-    let bound = format!("SELECT {order} FROM {t} ORDER BY {} LIMIT 1", descending.join(", "));
+    // Qualified and renamed: ORDER BY a bare name would sort by the text output column.
+    let descending: Vec<String> = names.iter().map(|k| format!("t.{k} DESC")).collect();
+    let as_text: Vec<String> = names.iter().zip(&aliases).map(|(k, a)| format!("t.{k}::text AS {a}")).collect();
+    let bound = format!("SELECT {} FROM {t} AS t ORDER BY {} LIMIT 1", as_text.join(", "), descending.join(", "));
     (batch, bound)
 }
