@@ -3,6 +3,8 @@
 //! Column and constraint order, the spelling of expressions, and the planning hints of
 //! schema.toml (`renamed_from`, `backfill`, `using`) do not count.
 
+use std::collections::BTreeSet;
+
 use serde_json::{json, Value};
 
 use super::{Column, Expr, Index, IndexKey, Schema, Table};
@@ -11,8 +13,24 @@ use crate::digest::sha256_hex;
 impl Schema {
     /// Hex SHA-256 of the schema's canonical form.
     pub fn checksum(&self) -> String {
-        let tables: Vec<Value> = self.tables.values().map(table).collect();
-        let enums: Vec<Value> = self.enums.values().map(|e| json!([e.name.sql(), e.values])).collect();
+        self.checksum_of(&self.schemas())
+    }
+
+    /// The names of the schemas that hold a table or an enum.
+    pub fn schemas(&self) -> BTreeSet<String> {
+        self.tables.keys().chain(self.enums.keys()).map(|n| n.schema.clone()).collect()
+    }
+
+    /// The checksum of the part of the schema in `schemas` (a live database holds
+    /// schemas a plan leaves alone).
+    pub fn checksum_of(&self, schemas: &BTreeSet<String>) -> String {
+        let tables: Vec<Value> = self.tables.values().filter(|t| schemas.contains(&t.name.schema)).map(table).collect();
+        let enums: Vec<Value> = self
+            .enums
+            .values()
+            .filter(|e| schemas.contains(&e.name.schema))
+            .map(|e| json!([e.name.sql(), e.values]))
+            .collect();
         let canonical = json!({ "tables": tables, "enums": enums });
         sha256_hex(canonical.to_string().as_bytes())
     }

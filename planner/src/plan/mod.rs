@@ -44,6 +44,9 @@ impl Default for PlanOptions {
 /// preflight compares the live database with `from`, a postflight with `to`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SchemaChecksums {
+    /// The schemas the plan manages (those of the desired schema, as the diff): the
+    /// checksums cover these, a live database may hold others.
+    pub schemas: Vec<String>,
     pub from: String,
     pub to: String,
 }

@@ -97,9 +97,13 @@ pub fn plan_statements(current: &Schema, desired: &Schema, statements: Vec<State
         fingerprint: String::new(),
         pg_version: options.pg_version,
         options,
-        schema_checksums: SchemaChecksums {
-            from: current.checksum(),
-            to: desired.checksum(),
+        schema_checksums: {
+            let schemas = desired.schemas();
+            SchemaChecksums {
+                from: current.checksum_of(&schemas),
+                to: desired.checksum_of(&schemas),
+                schemas: schemas.into_iter().collect(),
+            }
         },
         changes: described,
         phases,

@@ -85,7 +85,8 @@ pub fn foreign_key_clause(fk: &ForeignKey) -> String {
 /// started are written by the triggers). The batch takes `$1` = rows per batch,
 /// `$2..$(n+1)` = the key of the previous batch's last row (all NULL for the first
 /// batch), `$(n+2)..$(2n+1)` = the upper bound, and returns the key of its last row
-/// (as text) and the number of rows it updated, or no row when it is done.
+/// (as text), the number of rows it updated and the number it looked at, or no row
+/// when it is done.
 pub fn batch_update(table: &QualifiedName, key: &[(String, String)], assignments: &str, pending: &str) -> (String, String) {
     let t = table.sql();
     let n = key.len();
@@ -105,7 +106,7 @@ pub fn batch_update(table: &QualifiedName, key: &[(String, String)], assignments
     let batch = format!(
         "WITH batch AS (SELECT {} FROM {t} WHERE ({} IS NULL OR {} > {}) AND {} <= {} ORDER BY {order} LIMIT $1), \
          updated AS (UPDATE {t} AS t SET {assignments} FROM batch WHERE {} AND ({pending}) RETURNING 1) \
-         SELECT {}, (SELECT count(*) FROM updated) AS updated_rows FROM batch ORDER BY {} LIMIT 1",
+         SELECT {}, (SELECT count(*) FROM updated) AS updated_rows, (SELECT count(*) FROM batch) AS batch_rows FROM batch ORDER BY {} LIMIT 1",
         select_keys.join(", "),
         after[0],
         row(&names),

@@ -76,10 +76,10 @@ fn backfill_loop(backfill: &Backfill) -> String {
         .map(|(k, (c, b))| format!("  {c} {ty};\n  {b} {ty};", ty = k.ty))
         .collect();
     format!(
-        "DO $bellows$\nDECLARE\n{}\n  updated bigint;\n  found_rows bigint;\nBEGIN\n  \
+        "DO $bellows$\nDECLARE\n{}\n  updated bigint;\n  seen bigint;\n  found_rows bigint;\nBEGIN\n  \
          EXECUTE $q${}$q$ INTO {};\n  GET DIAGNOSTICS found_rows = ROW_COUNT;\n  \
          WHILE found_rows > 0 LOOP\n    \
-         EXECUTE $q${}$q$ INTO {}, updated USING {}, {}, {};\n    GET DIAGNOSTICS found_rows = ROW_COUNT;\n    COMMIT;\n  END LOOP;\nEND\n$bellows$",
+         EXECUTE $q${}$q$ INTO {}, updated, seen USING {}, {}, {};\n    GET DIAGNOSTICS found_rows = ROW_COUNT;\n    COMMIT;\n  END LOOP;\nEND\n$bellows$",
         declare.join("\n"),
         backfill.bound_sql,
         bound.join(", "),

@@ -102,7 +102,8 @@ pub struct Backfill {
     /// One batch: `$1` = rows per batch, `$2..$(n+1)` = the key of the last row of the
     /// previous batch (NULLs for the first), `$(n+2)..$(2n+1)` = the upper bound (the
     /// key `bound_sql` returned when the backfill started). It returns the key of its
-    /// last row as text (`bellows_k1..n`) and `updated_rows`, or no row when it is done.
+    /// last row as text (`bellows_k1..n`), `updated_rows` and `batch_rows` (the rows it
+    /// looked at), or no row when it is done.
     pub batch_sql: String,
     /// The key of the table's last row, as text: the upper bound, read once when the backfill
     /// starts (rows inserted later are written by the triggers). No row: nothing to do.
