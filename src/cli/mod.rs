@@ -7,7 +7,9 @@ mod exit;
 mod introspect;
 mod lint;
 mod plan;
+mod progress;
 mod report;
+mod run;
 
 use std::process::ExitCode;
 
@@ -36,6 +38,14 @@ enum Command {
     Lint(lint::LintArgs),
     /// List the lint rules, or print one rule's documentation.
     Rules(lint::RulesArgs),
+    /// Before a deploy: record the plan to schema.toml and run expand, then backfill (resumes an interrupted run).
+    Apply(run::ApplyArgs),
+    /// After every instance runs the new version: run contract and prove the result.
+    Complete(run::CompleteArgs),
+    /// Undo an in-flight expand/backfill, last step first.
+    Abort(run::AbortArgs),
+    /// Show the latest migration and every step.
+    Status(run::StatusArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -55,6 +65,10 @@ pub fn main() -> ExitCode {
         Command::Introspect(args) => introspect::run(args),
         Command::Lint(args) => lint::run(args),
         Command::Rules(args) => lint::rules(args),
+        Command::Apply(args) => run::apply(args),
+        Command::Complete(args) => run::complete(args),
+        Command::Abort(args) => run::abort(args),
+        Command::Status(args) => run::status(args),
     };
     match result {
         Ok(status) => ExitCode::from(status),

@@ -1,0 +1,43 @@
+//! One runner per database: a session advisory lock held on a connection of its own
+//! for the whole run. A second runner finds it taken and stops before changing anything.
+//! The lock goes with the session, so a killed runner cannot leave it behind.
+
+use sqlx::PgConnection;
+
+use crate::connect;
+use crate::database_url::DatabaseUrl;
+use crate::error::ExecError;
+
+/// The advisory lock key: "bellows" in the first bytes, a value no other tool is likely to use.
+pub const KEY: i64 = 0x0062_656c_6c6f_7773;
+
+/// The held lock; dropping it closes the connection and releases the lock.
+pub struct RunnerLock {
+    _connection: PgConnection,
+}
+
+/// Takes the lock, or says who holds it.
+pub async fn acquire(url: &DatabaseUrl) -> Result<RunnerLock, ExecError> {
+    let mut connection = connect(url).await?;
+    let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(KEY)
+        .fetch_one(&mut connection)
+        .await
+        .map_err(ExecError::database("taking the runner lock"))?;
+    if taken {
+        return Ok(RunnerLock { _connection: connection });
+    }
+    let holder: Option<String> = sqlx::query_scalar(
+        "SELECT format('pid %s, %s, since %s', a.pid, coalesce(nullif(a.application_name, ''), 'no application name'), to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ'))
+         FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+         WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND ((l.classid::bigint << 32) | l.objid::bigint) = $1",
+    )
+    .bind(KEY)
+    .fetch_optional(&mut connection)
+    .await
+    .map_err(ExecError::database("finding the runner lock's holder"))?;
+    Err(ExecError::Busy {
+        holder: holder.unwrap_or_else(|| "holder unknown".into()),
+    })
+}
