@@ -5,10 +5,13 @@
 //! binary leaves unused must not fail `clippy -D warnings` there.
 #![allow(dead_code)]
 
+pub mod app;
 pub mod blocking;
 pub mod examples;
 pub mod locks;
+pub mod meaning;
 pub mod owner;
 pub mod postgres;
 pub mod postgres_majors;
 pub mod script;
+pub mod values;
