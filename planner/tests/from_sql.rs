@@ -332,3 +332,19 @@ fn statements_that_break_the_old_version_are_deferred_or_labelled() {
     // The statements after a deferred drop keep their place.
     assert_eq!(step(&plan, "statement:line-4").phase, Phase::Expand);
 }
+
+/// A drop that the statements after it need done (to re-create what it dropped) is
+/// not deferred past them: it stays in place and says it breaks the old version.
+#[test]
+fn a_drop_the_file_needs_done_stays_in_place_and_says_so() {
+    let plan = plan(
+        &Schema::default(),
+        "DROP VIEW recent;\nCREATE VIEW recent AS SELECT 1 AS one;\nDROP INDEX users_a_idx;\nCREATE INDEX users_a_idx ON users (a);",
+    );
+    let drop = step(&plan, "statement:line-1");
+    assert_eq!(drop.phase, Phase::Expand);
+    assert!(drop.description.contains("BREAKS THE OLD VERSION") && drop.description.contains("line 2 needs it done"), "{}", drop.description);
+    let index = step(&plan, "statement:line-3");
+    assert_eq!((index.phase, index.kind), (Phase::Expand, StepKind::DropIndexConcurrently));
+    assert!(position(&plan, "statement:line-3") < position(&plan, "create-index:public.users.users_a_idx"));
+}

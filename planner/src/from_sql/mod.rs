@@ -47,6 +47,9 @@ pub fn plan_sql(known: Option<&Schema>, path: &str, text: &str, options: PlanOpt
     let mut intent = Intent::default();
     let mut created: Vec<QualifiedName> = Vec::new();
     let mut statements = Vec::new();
+    // Drops run as written that wait for contract, by their place in `statements`, and
+    // what they drop.
+    let mut deferred: Vec<(usize, Vec<QualifiedName>)> = Vec::new();
     // Statements run as written are named by their line, and a count when a line has several.
     let mut on_line = (0, 0);
     let mut last_line = 0;
@@ -68,6 +71,7 @@ pub fn plan_sql(known: Option<&Schema>, path: &str, text: &str, options: PlanOpt
         let problems = checker.errors.len();
         checker.check(&node, &schema, path, text, statement.span.clone());
         let wrong = checker.errors.len() > problems;
+        undefer(&mut statements, &mut deferred, &written::mentions(&node), line);
         if let NodeEnum::AlterTableStmt(alter) = &node {
             for known in [&mut current, &mut schema] {
                 if let Some(table) = assume_exists(known, alter) {
@@ -110,7 +114,14 @@ pub fn plan_sql(known: Option<&Schema>, path: &str, text: &str, options: PlanOpt
         let touches = touch::touches(&node);
         if let Some(drops) = drop_index_concurrently(&w, &schema, options.pg_version) {
             intent.split(line, "drops an index concurrently, which cannot run in a transaction block");
-            statements.extend(drops.into_iter().map(|d| Pending::Ready(Statement::AsWritten(Box::new(d), touches.clone()))));
+            for drop in drops {
+                let name = drop.drops.iter().find_map(|o| match o {
+                    crate::step::DbObject::Index { name } => Some(name.clone()),
+                    _ => None,
+                });
+                deferred.push((statements.len(), name.into_iter().collect()));
+                statements.push(Pending::Ready(Statement::AsWritten(Box::new(drop), touches.clone())));
+            }
             continue;
         }
         let at = Where {
@@ -134,6 +145,9 @@ pub fn plan_sql(known: Option<&Schema>, path: &str, text: &str, options: PlanOpt
             }
             Batching::NotWholeTable => raw_step(&w, &schema, &assumed, options.pg_version),
         };
+        if step.phase > crate::step::Phase::Expand {
+            deferred.push((statements.len(), written::dropped(&node)));
+        }
         as_written(&mut statements, &mut intent, step, touches, line);
     }
     intent.finish(last_line);
@@ -213,6 +227,26 @@ fn join(group: &mut Draft, together: &mut Touches, step: Draft, touches: Touches
     together.columns.extend(touches.columns);
     together.all_columns |= touches.all_columns;
     together.opaque |= touches.opaque;
+}
+
+/// A drop deferred to contract that a later statement (at `line`, naming `mentioned`)
+/// needs done, to re-create or change what it dropped: it runs in its place in expand
+/// instead, and says that it breaks the old version.
+fn undefer(statements: &mut [Pending], deferred: &mut Vec<(usize, Vec<QualifiedName>)>, mentioned: &[QualifiedName], line: usize) {
+    deferred.retain(|(at, dropped)| {
+        if !dropped.iter().any(|d| mentioned.contains(d)) {
+            return true;
+        }
+        if let Some(Pending::Ready(Statement::AsWritten(step, _))) = statements.get_mut(*at) {
+            step.phase = crate::step::Phase::Expand;
+            step.description = format!(
+                "{}; it runs in expand all the same, because the statement at line {line} needs it done",
+                step.description
+                    .replace(", run as written in contract: it drops", ", run as written. BREAKS THE OLD VERSION: it drops")
+            );
+        }
+        false
+    });
 }
 
 /// A statement or table created, whose final shape is known at the end.

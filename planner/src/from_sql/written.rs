@@ -65,7 +65,7 @@ fn locked(step: &mut Step, node: &NodeEnum, sql: &str, schema: &Schema, pg: PgVe
     let mut state = crate::migration::state::State::default();
     state.schema = schema.clone();
     let facts = classify::facts_of(&classify::actions(node, &state, pg), pg);
-    step.sql = vec![sql.to_string()];
+    step.sql = vec![without_trailing_comments(sql).to_string()];
     step.transactional = outside_transaction(node, pg).is_none();
     step.cost = facts.locks.iter().map(|l| l.cost).max().unwrap_or(Cost::Instant);
     step.locks = facts.locks;
@@ -152,6 +152,32 @@ fn breaks(node: &NodeEnum) -> Option<Breaks> {
     }
 }
 
+/// What a statement drops (the objects of a `DROP`, the table of a `DROP COLUMN`).
+pub(super) fn dropped(node: &NodeEnum) -> Vec<QualifiedName> {
+    match node {
+        NodeEnum::DropStmt(drop) => drop
+            .objects
+            .iter()
+            .filter_map(|o| match &o.node {
+                Some(N::List(list)) => ast::dotted(&list.items),
+                _ => None,
+            })
+            .collect(),
+        _ => ast::named_relations(node),
+    }
+}
+
+/// The objects a statement names: its relations, the index it creates, what it drops.
+pub(super) fn mentions(node: &NodeEnum) -> Vec<QualifiedName> {
+    let mut out = ast::named_relations(node);
+    match node {
+        NodeEnum::IndexStmt(index) => out.extend(index.relation.as_ref().map(|r| ast::relation(r).sibling(index.idxname.clone()))),
+        NodeEnum::DropStmt(_) => out.extend(dropped(node)),
+        _ => {}
+    }
+    out
+}
+
 /// `ALTER COLUMN ... TYPE` of a column whose current type bellows does not know.
 fn unknown_old_type(node: &NodeEnum, schema: &Schema, assumed: &BTreeSet<QualifiedName>) -> Option<String> {
     let NodeEnum::AlterTableStmt(alter) = node else { return None };
@@ -160,4 +186,27 @@ fn unknown_old_type(node: &NodeEnum, schema: &Schema, assumed: &BTreeSet<Qualifi
     ast::commands_of(alter, At::AtAlterColumnType)
         .find(|cmd| known.and_then(|t| t.column(&cmd.name)).is_none())
         .map(|cmd| format!("{table}.{}", crate::model::quote_ident(&cmd.name)))
+}
+
+/// The statement without the comments after its last token: its text runs to the next
+/// `;`, and a `;` put after a `--` comment would be commented out.
+fn without_trailing_comments(sql: &str) -> &str {
+    use pg_query::protobuf::Token;
+    let Some(tokens) = crate::libpg_query::scan_tokens(sql) else { return sql };
+    let end = tokens
+        .iter()
+        .filter(|t| !matches!(Token::try_from(t.token), Ok(Token::SqlComment | Token::CComment)))
+        .filter_map(|t| usize::try_from(t.end).ok())
+        .max();
+    end.filter(|&e| e <= sql.len() && sql.is_char_boundary(e)).map_or(sql, |e| &sql[..e])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn trailing_comments_are_not_part_of_the_statement() {
+        let sql = "comment on column t.c is 'x'\n\n-- later:\n-- update t set c = 1;";
+        assert_eq!(super::without_trailing_comments(sql), "comment on column t.c is 'x'");
+        assert_eq!(super::without_trailing_comments("select 1 /* c */"), "select 1");
+    }
 }
