@@ -343,7 +343,11 @@ fn a_drop_the_file_needs_done_stays_in_place_and_says_so() {
     );
     let drop = step(&plan, "statement:line-1");
     assert_eq!(drop.phase, Phase::Expand);
-    assert!(drop.description.contains("BREAKS THE OLD VERSION") && drop.description.contains("line 2 needs it done"), "{}", drop.description);
+    assert!(
+        drop.description.contains("BREAKS THE OLD VERSION") && drop.description.contains("line 2 needs it done"),
+        "{}",
+        drop.description
+    );
     let index = step(&plan, "statement:line-3");
     assert_eq!((index.phase, index.kind), (Phase::Expand, StepKind::DropIndexConcurrently));
     assert!(position(&plan, "statement:line-3") < position(&plan, "create-index:public.users.users_a_idx"));

@@ -113,7 +113,8 @@ fn index_key_options_round_trip_and_are_built() {
     let plan = planner::make_plan(&plain, &schema, planner::PlanOptions::default()).expect("plans");
     let sql: Vec<&str> = plan.steps().flat_map(|s| s.statements()).collect();
     assert!(
-        sql.iter().any(|s| s.contains(r#"CONCURRENTLY"#) && s.contains(r#"("Title" COLLATE "C" text_pattern_ops, at DESC NULLS LAST, (lower("Title")) DESC)"#)),
+        sql.iter()
+            .any(|s| s.contains(r#"CONCURRENTLY"#) && s.contains(r#"("Title" COLLATE "C" text_pattern_ops, at DESC NULLS LAST, (lower("Title")) DESC)"#)),
         "{sql:#?}"
     );
     let unknown = load_schema("bad.toml", &with(r#""Titel DESC""#)).expect_err("an unknown column");

@@ -128,7 +128,10 @@ impl Checker {
             NodeEnum::IndexStmt(index) => {
                 let Some(relation) = index.relation.as_ref() else { return };
                 let name = ast::relation(relation);
-                if let Some(table) = self.table(&at, schema, &name, &relation.relname, false) {
+                // An index may be on a materialized view, which the model does not hold:
+                // only the columns of a known table are checked.
+                let table = schema.tables.get(&name).filter(|_| self.known && !self.opaque_tables.contains(&name));
+                if let Some(table) = table {
                     for column in ast::index_key_columns(&index.index_params) {
                         self.column(&at, table, &column);
                     }
@@ -193,10 +196,8 @@ impl Checker {
                     added.push(def.colname.clone());
                 }
                 (At::AtDropColumn, _) if cmd.missing_ok => {}
-                (At::AtAlterColumnType | At::AtSetNotNull | At::AtDropNotNull | At::AtColumnDefault | At::AtDropColumn, _) => {
-                    if !added.contains(&cmd.name) {
-                        self.column(at, table, &cmd.name);
-                    }
+                (At::AtAlterColumnType | At::AtSetNotNull | At::AtDropNotNull | At::AtColumnDefault | At::AtDropColumn, _) if !added.contains(&cmd.name) => {
+                    self.column(at, table, &cmd.name);
                 }
                 (At::AtAddConstraint, Some(N::Constraint(c))) => {
                     let keys = ast::names(if ast::constr_type(c) == ConstrType::ConstrForeign {
