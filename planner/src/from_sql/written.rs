@@ -33,7 +33,7 @@ pub(super) fn raw_step(w: &Written<'_>, schema: &Schema, assumed: &BTreeSet<Qual
     locked(&mut step, w.node, w.sql, schema, pg);
     if let Some(column) = unknown_old_type(w.node, schema, assumed) {
         step.description = format!(
-            "statement at line {}, run as written: the current type of {column} is unknown (give --from), so it may rewrite the table or change only the catalog",
+            "statement at line {}, run as written: the current type of {column} is unknown (give --from), so it may rewrite the table (the cost shown is the worst case) or change only the catalog",
             w.line
         );
     }
