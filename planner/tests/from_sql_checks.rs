@@ -179,6 +179,13 @@ fn the_files_timeouts_are_honoured_or_the_plan_says_why_not() {
         statement.notes
     );
 
+    let rolled_back = plan("BEGIN;\nUPDATE users SET name = 'x' WHERE id = 1;\nROLLBACK;");
+    assert!(
+        rolled_back.notes[0].contains("ROLLBACK at line 3 would undo what it ran since line 1"),
+        "{:?}",
+        rolled_back.notes
+    );
+
     let other = plan("SET search_path = billing;\nALTER TABLE users ADD COLUMN bio text;");
     assert!(other.notes[0].contains("is not carried into the plan"), "{:?}", other.notes);
 }

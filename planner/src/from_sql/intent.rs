@@ -40,7 +40,14 @@ impl Intent {
                     Ok(TransactionStmtKind::TransStmtBegin | TransactionStmtKind::TransStmtStart) => {
                         self.block = Some(Block { line, splits: Vec::new() });
                     }
-                    Ok(TransactionStmtKind::TransStmtCommit | TransactionStmtKind::TransStmtRollback) => self.close(line),
+                    Ok(TransactionStmtKind::TransStmtCommit) => self.close(line),
+                    Ok(TransactionStmtKind::TransStmtRollback) => {
+                        let from = self.block.as_ref().map_or(line, |b| b.line);
+                        self.notes.push(format!(
+                            "the file's ROLLBACK at line {line} would undo what it ran since line {from}; the plan runs those statements all the same"
+                        ));
+                        self.close(line);
+                    }
                     _ => self
                         .notes
                         .push(format!("`{sql}` at line {line} is not run: the plan manages its own transactions")),
