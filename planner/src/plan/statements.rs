@@ -10,7 +10,7 @@ use crate::change::Change;
 use crate::error::PlanError;
 use crate::model::{QualifiedName, Schema};
 use crate::recipes::{steps_for, Context};
-use crate::step::{Draft, Obj, Phase, StepKind};
+use crate::step::{Draft, Obj, Phase};
 
 /// One statement of a SQL migration, in file order: a change bellows has a recipe for,
 /// or a step that runs the statement as written, with what the statement reads or
@@ -120,7 +120,7 @@ pub fn plan_statements(current: &Schema, desired: &Schema, statements: Vec<State
             }
         }
     }
-    let steps: Vec<Draft> = done.into_iter().flat_map(|(steps, _)| steps).collect();
+    let steps: Vec<Draft> = done.iter().flat_map(|(steps, _)| steps.iter().cloned()).collect();
     let mut seen = BTreeSet::new();
     if let Some(duplicate) = steps.iter().find(|s| !seen.insert(s.id.clone())) {
         return Err(PlanError::DuplicateStep { id: duplicate.id.clone() });
@@ -134,7 +134,13 @@ pub fn plan_statements(current: &Schema, desired: &Schema, statements: Vec<State
         })
         .collect();
     let mut described: Vec<String> = changes.iter().map(Change::describe).collect();
-    described.extend(ordered.iter().filter(|s| s.kind == StepKind::Sql).map(|s| s.description.clone()));
+    // The migration's own statements, whether run as written or in batches.
+    let own: BTreeSet<&str> = done
+        .iter()
+        .filter(|(_, w)| *w)
+        .flat_map(|(steps, _)| steps.iter().map(|s| s.id.as_str()))
+        .collect();
+    described.extend(ordered.iter().filter(|s| own.contains(s.id.as_str())).map(|s| s.description.clone()));
     let mut plan = Plan {
         format_version: FORMAT_VERSION,
         fingerprint: String::new(),
