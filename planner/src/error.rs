@@ -81,6 +81,10 @@ pub enum PlanError {
     /// cannot tell apart).
     #[error("two steps share the id {id}")]
     DuplicateStep { id: String },
+    /// The input has these problems, each located (a migration checked against the
+    /// schema it runs on).
+    #[error("{}", errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+    Invalid { errors: Vec<SourceError> },
     /// A plan read back from JSON cannot be used.
     #[error("the plan cannot be read: {0}")]
     Unreadable(String),
@@ -98,7 +102,7 @@ impl PlanError {
     pub fn help(&self) -> Option<&str> {
         match self {
             PlanError::Refused { help, .. } => Some(help),
-            PlanError::Cycle { .. } | PlanError::DuplicateStep { .. } | PlanError::Unreadable(_) => None,
+            PlanError::Cycle { .. } | PlanError::DuplicateStep { .. } | PlanError::Invalid { .. } | PlanError::Unreadable(_) => None,
         }
     }
 }

@@ -110,7 +110,12 @@ fn names_with_dots_do_not_collide_in_step_ids() {
 fn a_duplicate_step_id_is_reported_as_such() {
     use planner::plan::{plan_statements, Statement};
     use planner::step::{Draft, Step, StepKind};
-    let step = || Statement::AsWritten(Box::new(Draft::from(Step::new("statement:x".into(), StepKind::Sql, Phase::Expand, "x".into()))));
+    let step = || {
+        Statement::AsWritten(
+            Box::new(Draft::from(Step::new("statement:x".into(), StepKind::Sql, Phase::Expand, "x".into()))),
+            Default::default(),
+        )
+    };
     let error = plan_statements(&Schema::default(), &Schema::default(), vec![step(), step()], PlanOptions::default()).expect_err("refused");
     assert_eq!(error, PlanError::DuplicateStep { id: "statement:x".into() });
     assert_eq!(error.to_string(), "two steps share the id statement:x");

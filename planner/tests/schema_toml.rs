@@ -93,3 +93,30 @@ fn output_is_deterministic() {
         assert_eq!(render_schema_toml(&schema.clone()), first);
     }
 }
+
+/// Index keys with options (an operator class, a collation, DESC, NULLS FIRST/LAST)
+/// load, are written back, count in the checksum, change the plan when they change,
+/// and are built concurrently with their options.
+#[test]
+fn index_key_options_round_trip_and_are_built() {
+    let with = |keys: &str| {
+        format!(
+            "[tables.docs]\nprimary_key = [\"id\"]\ncolumns = [ {{ name = \"id\", type = \"bigint\", nullable = false }}, {{ name = \"Title\", type = \"text\" }}, {{ name = \"at\", type = \"timestamptz\" }} ]\nindexes = [ {{ name = \"docs_idx\", columns = [{keys}] }} ]\n"
+        )
+    };
+    let source = with(r#""\"Title\" COLLATE \"C\" text_pattern_ops", "at DESC NULLS LAST", "(lower(\"Title\")) DESC""#);
+    let written = round_trip("options.toml", &source);
+    assert!(written.contains(r#"\"Title\" COLLATE \"C\" text_pattern_ops"#), "{written}");
+    let schema = load_schema("options.toml", &source).expect("loads");
+    let plain = load_schema("plain.toml", &with(r#""Title", "at", "(lower(\"Title\"))""#)).expect("loads");
+    assert_ne!(schema.checksum(), plain.checksum());
+    let plan = planner::make_plan(&plain, &schema, planner::PlanOptions::default()).expect("plans");
+    let sql: Vec<&str> = plan.steps().flat_map(|s| s.statements()).collect();
+    assert!(
+        sql.iter()
+            .any(|s| s.contains(r#"CONCURRENTLY"#) && s.contains(r#"("Title" COLLATE "C" text_pattern_ops, at DESC NULLS LAST, (lower("Title")) DESC)"#)),
+        "{sql:#?}"
+    );
+    let unknown = load_schema("bad.toml", &with(r#""Titel DESC""#)).expect_err("an unknown column");
+    assert!(unknown.to_string().contains("column `titel`"), "{unknown}");
+}

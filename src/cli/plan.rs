@@ -26,8 +26,9 @@ pub struct PlanArgs {
     /// The desired schema.
     #[arg(long, value_name = "FILE", default_value = "schema.toml")]
     pub to: PathBuf,
-    /// Plan a SQL migration instead: its recognisable DDL becomes safe phased steps
-    /// (against the schema of --from, if given); other statements pass through.
+    /// Plan a SQL migration instead: its recognisable DDL becomes safe phased steps,
+    /// whole-table UPDATE/DELETE run in batches, other statements run as written. With
+    /// --from (or a database) the migration is checked against that schema.
     #[arg(long, value_name = "MIGRATION.sql", conflicts_with = "to")]
     pub sql: Option<PathBuf>,
     /// Output format.
@@ -63,14 +64,14 @@ pub fn parse_pg_version(text: &str) -> Result<PgVersion, String> {
 }
 
 pub fn run(args: &PlanArgs) -> Result<u8, Failure> {
-    let current = match (&args.from, args.database.url()) {
-        (Some(path), _) => load(path)?,
+    let known = match (&args.from, args.database.url()) {
+        (Some(path), _) => Some(load(path)?),
         (None, Some(url)) => {
             let introspection = database::introspect(&url)?;
             database::print_warnings(&introspection);
-            introspection.schema
+            Some(introspection.schema)
         }
-        (None, None) => Schema::default(),
+        (None, None) => None,
     };
     let options = PlanOptions {
         pg_version: args.pg_version,
@@ -80,10 +81,21 @@ pub fn run(args: &PlanArgs) -> Result<u8, Failure> {
     if let Some(path) = &args.sql {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {shown}"))?;
-        let plan = plan_sql(&current, &shown, &text, options).map_err(refused)?;
+        let plan = plan_sql(known.as_ref(), &shown, &text, options).map_err(|e| match e {
+            PlanError::Invalid { errors } => {
+                eprint!("{}", render_source_errors(&text, &errors, stderr_color()));
+                let count = errors.len();
+                Failure::usage(anyhow::anyhow!(
+                    "cannot plan {shown}: {count} problem{} against the schema it runs on",
+                    if count == 1 { "" } else { "s" }
+                ))
+            }
+            other => refused(other),
+        })?;
         print!("{}", render(&plan, args.format));
         return Ok(code::SUCCESS);
     }
+    let current = known.unwrap_or_default();
     let desired = load(&args.to)?;
     let plan = make_plan(&current, &desired, options).map_err(refused)?;
     print!("{}", render(&plan, args.format));

@@ -155,6 +155,7 @@ fn add_index(reader: &mut Reader, row: IndexRow) -> Result<(), IntrospectError> 
         predicate,
         method: (row.method != "btree").then_some(row.method),
         include: row.columns.into_iter().skip(key_count).flatten().collect(),
+        options: Vec::new(),
     };
     if let Some(t) = reader.table(row.table_oid) {
         t.indexes.push(index);

@@ -7,7 +7,7 @@ use pg_query::NodeEnum;
 
 use crate::change::{add_constraint, Change, Constraint, EnumPosition};
 use crate::migration::{ast, track};
-use crate::model::{Check, Column, Enum, ForeignKey, Index, IndexKey, PrimaryKey, QualifiedName, Schema, Table, Unique};
+use crate::model::{Check, Column, Enum, ForeignKey, Index, PrimaryKey, QualifiedName, Schema, Table, Unique};
 use crate::sql::{expr_from_node, string_value};
 
 /// The changes a statement makes, or `None` when bellows has no recipe for it.
@@ -17,13 +17,27 @@ pub(super) fn recognise(node: &NodeEnum, schema: &Schema) -> Option<Vec<Change>>
             let name = ast::relation(create.relation.as_ref()?);
             let mut table = Table::new(name.clone());
             let mut constraints = Vec::new();
+            let key = super::check::primary_key_of(create);
+            let on = On {
+                table: &name,
+                schema,
+                creating: Some(&key),
+            };
             for element in &create.table_elts {
                 match &element.node {
                     Some(N::ColumnDef(def)) => {
                         table.columns.push(ast::column(def)?);
-                        constraints.extend(ast::constraints(&def.constraints).filter_map(|c| constraint(&name, c, Some(&def.colname))));
+                        for c in ast::constraints(&def.constraints) {
+                            // A column constraint bellows has no recipe for is left out only
+                            // when it is not a key (NOT NULL, DEFAULT, ... are in the column).
+                            match constraint(&on, c, Some(&def.colname)) {
+                                Some(c) => constraints.push(c),
+                                None if ast::constr_type(c) == ConstrType::ConstrForeign => return None,
+                                None => {}
+                            }
+                        }
                     }
-                    Some(N::Constraint(c)) => constraints.push(constraint(&name, c, None)?),
+                    Some(N::Constraint(c)) => constraints.push(constraint(&on, c, None)?),
                     _ => return None,
                 }
             }
@@ -50,15 +64,12 @@ pub(super) fn recognise(node: &NodeEnum, schema: &Schema) -> Option<Vec<Change>>
         NodeEnum::IndexStmt(index) if !index.idxname.is_empty() => {
             let table = ast::relation(index.relation.as_ref()?);
             let mut keys = Vec::new();
+            let mut options = Vec::new();
             for param in &index.index_params {
                 let Some(N::IndexElem(elem)) = &param.node else { return None };
-                if elem.ordering != 0 && elem.ordering != 1 || !elem.opclass.is_empty() || !elem.collation.is_empty() {
-                    return None;
-                }
-                keys.push(match &elem.expr {
-                    Some(expr) => IndexKey::Expression(expr_from_node(expr)?),
-                    None => IndexKey::Column(elem.name.clone()),
-                });
+                let (key, option) = crate::sql::index_key(elem)?;
+                keys.push(key);
+                options.push(option);
             }
             let include = index.index_including_params.iter().filter_map(|p| match &p.node {
                 Some(N::IndexElem(e)) => Some(e.name.clone()),
@@ -76,7 +87,9 @@ pub(super) fn recognise(node: &NodeEnum, schema: &Schema) -> Option<Vec<Change>>
                 predicate,
                 method,
                 include: include.collect(),
-            };
+                options,
+            }
+            .with_normal_options();
             Some(vec![Change::AddIndex { table, index }])
         }
         NodeEnum::DropStmt(drop) => drop_statement(drop, schema),
@@ -128,6 +141,7 @@ fn alter_command(table: &QualifiedName, cmd: &AlterTableCmd, schema: &Schema) ->
     let def = cmd.def.as_deref().and_then(|d| d.node.as_ref());
     let t = table.clone();
     let c = cmd.name.clone();
+    let on = On { table, schema, creating: None };
     let change = match (At::try_from(cmd.subtype).ok()?, def) {
         (At::AtAddColumn, Some(N::ColumnDef(def))) => {
             let mut out = vec![Change::AddColumn {
@@ -139,7 +153,7 @@ fn alter_command(table: &QualifiedName, cmd: &AlterTableCmd, schema: &Schema) ->
                     ast::constr_type(con),
                     ConstrType::ConstrNotnull | ConstrType::ConstrNull | ConstrType::ConstrDefault
                 ) {
-                    out.push(add_constraint(table, constraint(table, con, Some(&def.colname))?));
+                    out.push(add_constraint(table, constraint(&on, con, Some(&def.colname))?));
                 }
             }
             return Some(out);
@@ -166,7 +180,7 @@ fn alter_command(table: &QualifiedName, cmd: &AlterTableCmd, schema: &Schema) ->
             default: expr_from_node(&pg_query::protobuf::Node { node: Some(node.clone()) })?,
         },
         (At::AtColumnDefault, None) => Change::DropDefault { table: t, column: c },
-        (At::AtAddConstraint, Some(N::Constraint(con))) => add_constraint(table, constraint(table, con, None)?),
+        (At::AtAddConstraint, Some(N::Constraint(con))) => add_constraint(table, constraint(&on, con, None)?),
         (At::AtDropConstraint, _) => {
             let existing = known.and_then(|k| crate::change::constraint_named(k, &cmd.name))?;
             Change::DropConstraint {
@@ -181,9 +195,33 @@ fn alter_command(table: &QualifiedName, cmd: &AlterTableCmd, schema: &Schema) ->
     Some(vec![change])
 }
 
+/// Where a constraint is declared: its table, the schema so far, and for a table being
+/// created, its primary key (which a foreign key to the table itself references).
+struct On<'a> {
+    table: &'a QualifiedName,
+    schema: &'a Schema,
+    creating: Option<&'a [String]>,
+}
+
+/// The columns a foreign key references: its list, or without one the primary key
+/// of the referenced table (`None` when that is unknown).
+pub(super) fn referenced_key(c: &Ast, schema: &Schema, table: &QualifiedName, creating: Option<&[String]>) -> Option<Vec<String>> {
+    let listed = ast::names(&c.pk_attrs);
+    if !listed.is_empty() {
+        return Some(listed);
+    }
+    let references = ast::relation(c.pktable.as_ref()?);
+    if let Some(key) = creating.filter(|k| !k.is_empty() && references == *table) {
+        return Some(key.to_vec());
+    }
+    Some(schema.tables.get(&references)?.primary_key.as_ref()?.columns.clone()).filter(|k| !k.is_empty())
+}
+
 /// A table or column constraint as the model's constraint (`None` for kinds bellows
-/// has no recipe for, such as exclusion constraints or USING INDEX).
-fn constraint(table: &QualifiedName, c: &Ast, column: Option<&str>) -> Option<Constraint> {
+/// has no recipe for, such as exclusion constraints or USING INDEX, and for a foreign
+/// key whose referenced columns are unknown).
+fn constraint(on: &On<'_>, c: &Ast, column: Option<&str>) -> Option<Constraint> {
+    let table = on.table;
     let name = if c.conname.is_empty() {
         track::default_name(table, c, column)
     } else {
@@ -211,7 +249,7 @@ fn constraint(table: &QualifiedName, c: &Ast, column: Option<&str>) -> Option<Co
             name,
             columns: keys(&c.fk_attrs),
             references: ast::relation(c.pktable.as_ref()?),
-            referenced_columns: ast::names(&c.pk_attrs),
+            referenced_columns: referenced_key(c, on.schema, table, on.creating)?,
             on_delete: action(&c.fk_del_action),
             on_update: action(&c.fk_upd_action),
             deferrable: match (c.deferrable, c.initdeferred) {

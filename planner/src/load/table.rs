@@ -160,9 +160,30 @@ impl Context<'_> {
 
     fn index(&mut self, table: &Table, raw: &RawIndex) -> Option<Index> {
         let mut keys = Vec::new();
+        let mut options = Vec::new();
         for key in raw.columns.get_ref() {
             let text = key.get_ref().trim();
-            if text.starts_with('(') {
+            // A key with options, as in CREATE INDEX: `name gin_trgm_ops`, `created_at DESC`.
+            let decorated = match crate::sql::parse_index_key(text) {
+                Ok((parsed, o)) if table.column(text).is_none() && o != crate::model::KeyOptions::default() => Some((parsed, o)),
+                _ => None,
+            };
+            options.push(decorated.as_ref().map(|(_, o)| o.clone()).unwrap_or_default());
+            if let Some((parsed, _)) = decorated {
+                match &parsed {
+                    IndexKey::Column(c) if table.column(c).is_none() => {
+                        let help = did_you_mean(c, table.columns.iter().map(|c| c.name.as_str()));
+                        self.error(
+                            key.span(),
+                            format!("the index names column `{c}`, which table {} does not have", table.name),
+                            help,
+                        );
+                    }
+                    IndexKey::Expression(e) => self.columns_exist(table, e, key),
+                    IndexKey::Column(_) => {}
+                }
+                keys.push(parsed);
+            } else if text.starts_with('(') {
                 // An expression key, written as in CREATE INDEX: `(lower(email))`.
                 let expression = self.expression("index expression", key)?;
                 self.columns_exist(table, &expression, key);
@@ -203,14 +224,18 @@ impl Context<'_> {
             let parts: Vec<&str> = keys.iter().map(|k| if let IndexKey::Column(c) = k { c.as_str() } else { "expr" }).collect();
             derived_name(&[&table.name.name, &parts.join("_"), "idx"])
         });
-        Some(Index {
-            name,
-            keys,
-            unique: raw.unique,
-            predicate,
-            method,
-            include,
-        })
+        Some(
+            Index {
+                name,
+                keys,
+                unique: raw.unique,
+                predicate,
+                method,
+                include,
+                options,
+            }
+            .with_normal_options(),
+        )
     }
 
     fn foreign_key(&mut self, table: &Table, raw: &RawForeignKey) -> ForeignKey {

@@ -67,7 +67,12 @@ fn table(t: &Table) -> Value {
                 IndexKey::Expression(e) => json!({ "expression": e.canonical }),
             })
             .collect();
-        json!([i.name, keys, i.unique, expr(&i.predicate), i.method, i.include])
+        let options: Vec<String> = i.options.iter().map(super::KeyOptions::sql).collect();
+        if options.is_empty() {
+            json!([i.name, keys, i.unique, expr(&i.predicate), i.method, i.include])
+        } else {
+            json!([i.name, keys, i.unique, expr(&i.predicate), i.method, i.include, options])
+        }
     };
     json!({
         "name": t.name.sql(),

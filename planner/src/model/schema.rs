@@ -80,6 +80,41 @@ pub struct Index {
     pub predicate: Option<Expr>,
     pub method: Option<String>,
     pub include: Vec<String>,
+    /// How each key is compared and ordered (`COLLATE`, an operator class, `DESC`,
+    /// `NULLS FIRST/LAST`): empty when every key uses the defaults, else one per key.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<KeyOptions>,
+}
+
+/// An index key's options beyond its column or expression, as in `CREATE INDEX`. The
+/// NULLS order is kept as it takes effect (`DESC` alone sorts NULLs first), so two
+/// spellings of one index compare equal.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct KeyOptions {
+    /// The collation, as SQL (`"C"`, `pg_catalog."default"`).
+    pub collation: Option<String>,
+    /// The operator class, as SQL (`gin_trgm_ops`, `public.my_ops`).
+    pub opclass: Option<String>,
+    pub descending: bool,
+    pub nulls_first: bool,
+}
+
+impl KeyOptions {
+    /// The options as they follow the key in `CREATE INDEX`: `COLLATE "C" text_pattern_ops DESC NULLS LAST`.
+    pub fn sql(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(collation) = &self.collation {
+            parts.push(format!("COLLATE {collation}"));
+        }
+        parts.extend(self.opclass.clone());
+        match (self.descending, self.nulls_first) {
+            (false, false) => {}
+            (false, true) => parts.push("NULLS FIRST".into()),
+            (true, true) => parts.push("DESC".into()),
+            (true, false) => parts.push("DESC NULLS LAST".into()),
+        }
+        parts.join(" ")
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -201,6 +236,25 @@ impl Column {
 }
 
 impl Index {
+    /// The options of key `i` (the defaults when the index has none).
+    pub fn key_options(&self, i: usize) -> KeyOptions {
+        self.options.get(i).cloned().unwrap_or_default()
+    }
+
+    /// Drops options that are all defaults, so that an index compares equal however
+    /// it was read.
+    pub fn normalise_options(&mut self) {
+        if self.options.iter().all(|o| *o == KeyOptions::default()) {
+            self.options.clear();
+        }
+    }
+
+    /// The index with [`Index::normalise_options`] applied.
+    pub fn with_normal_options(mut self) -> Index {
+        self.normalise_options();
+        self
+    }
+
     /// The columns the index keys on directly (expressions excluded).
     pub fn key_columns(&self) -> impl Iterator<Item = &str> {
         self.keys.iter().filter_map(|k| match k {

@@ -4,6 +4,7 @@
 
 mod fingerprint;
 pub mod order;
+pub mod settle;
 mod statements;
 
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,7 @@ use crate::error::PlanError;
 use crate::locks::PgVersion;
 use crate::model::Schema;
 use crate::step::{Phase, Step};
+pub use settle::Touches;
 pub use statements::{plan_statements, Statement};
 
 /// The version of the plan's JSON form. A reader refuses a plan of a newer version.
@@ -62,6 +64,10 @@ pub struct Plan {
     /// The changes the plan makes, one line each.
     pub changes: Vec<String>,
     pub phases: Vec<PhaseSteps>,
+    /// What the plan does differently from what its input asked for, and why (a SQL
+    /// migration's transaction split, its `SET lock_timeout` replaced): never silent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -73,6 +79,20 @@ pub struct PhaseSteps {
 impl Plan {
     pub fn steps(&self) -> impl Iterator<Item = &Step> {
         self.phases.iter().flat_map(|p| p.steps.iter())
+    }
+
+    /// The plan with `notes` added, and its fingerprint made again.
+    pub fn with_notes(mut self, notes: Vec<String>) -> Plan {
+        self.notes.extend(notes);
+        self.fingerprint = fingerprint::of(&self);
+        self
+    }
+
+    /// The plan with another `lock_timeout` (a SQL migration's own), its fingerprint made again.
+    pub fn with_lock_timeout(mut self, ms: u32) -> Plan {
+        self.options.lock_timeout_ms = ms;
+        self.fingerprint = fingerprint::of(&self);
+        self
     }
 
     pub fn is_empty(&self) -> bool {

@@ -158,6 +158,7 @@ pub fn replace_constraint(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, o
                 predicate: None,
                 method: None,
                 include: Vec::new(),
+                options: Vec::new(),
             };
             let build = build_index(r, cx, t, &index, &temporary, Phase::Expand);
             // Dropping the old constraint and attaching the new index happen together.

@@ -135,6 +135,7 @@ pub fn add_unique(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, unique: &
         predicate: None,
         method: None,
         include: Vec::new(),
+        options: Vec::new(),
     };
     let build = build_index(r, cx, t, &index, name, Phase::Expand);
     attach(r, cx, t, "UNIQUE", name, name, &unique.columns, Phase::Expand, &build);
@@ -152,6 +153,7 @@ pub fn add_primary_key(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, pk: 
         predicate: None,
         method: None,
         include: Vec::new(),
+        options: Vec::new(),
     };
     let build = build_index(r, cx, t, &index, &pk.name, Phase::Expand);
     let nullable = cx

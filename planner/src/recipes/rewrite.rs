@@ -70,6 +70,7 @@ pub fn alter_type(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &
             predicate: None,
             method: None,
             include: Vec::new(),
+            options: Vec::new(),
         };
         ready.push(build_index(
             r,

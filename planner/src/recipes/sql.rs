@@ -31,10 +31,19 @@ pub fn create_index(table: &QualifiedName, index: &Index, name: &str, concurrent
     let keys: Vec<String> = index
         .keys
         .iter()
-        .map(|k| match k {
-            IndexKey::Column(c) => quote_ident(c),
-            // Extra parentheses are harmless, and `(a) + (b)` needs the outer pair.
-            IndexKey::Expression(e) => format!("({})", e.text.trim()),
+        .enumerate()
+        .map(|(i, k)| {
+            let key = match k {
+                IndexKey::Column(c) => quote_ident(c),
+                // Extra parentheses are harmless, and `(a) + (b)` needs the outer pair.
+                IndexKey::Expression(e) => format!("({})", e.text.trim()),
+            };
+            let options = index.key_options(i).sql();
+            if options.is_empty() {
+                key
+            } else {
+                format!("{key} {options}")
+            }
         })
         .collect();
     let mut sql = format!(

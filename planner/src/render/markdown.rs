@@ -28,6 +28,12 @@ pub fn render_markdown(plan: &Plan) -> String {
     for change in &plan.changes {
         let _ = writeln!(out, "- {}", escape(change));
     }
+    if !plan.notes.is_empty() {
+        let _ = writeln!(out, "\n### Notes (where the plan departs from its input)\n");
+        for note in &plan.notes {
+            let _ = writeln!(out, "- {}", escape(note));
+        }
+    }
     let _ = writeln!(out, "\n```mermaid\nflowchart TD");
     let ids: BTreeMap<&str, String> = plan.steps().enumerate().map(|(i, s)| (s.id.as_str(), format!("s{}", i + 1))).collect();
     for phase in plan.phases.iter().filter(|p| !p.steps.is_empty()) {

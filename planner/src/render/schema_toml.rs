@@ -9,7 +9,9 @@
 
 use std::fmt::Write as _;
 
-use crate::model::{derived_name, Column, Deferrable, Enum, ForeignKey, Index, IndexKey, QualifiedName, ReferentialAction, Schema, SqlType, Table, TypeBase};
+use crate::model::{
+    derived_name, quote_ident, Column, Deferrable, Enum, ForeignKey, Index, IndexKey, QualifiedName, ReferentialAction, Schema, SqlType, Table, TypeBase,
+};
 use crate::sql::parse_type;
 
 /// The schema as a schema.toml text.
@@ -101,11 +103,20 @@ fn index(index: &Index) -> String {
     let keys: Vec<String> = index
         .keys
         .iter()
-        .map(|k| match k {
-            IndexKey::Column(c) => c.clone(),
-            // An expression key is written in parentheses, as in CREATE INDEX.
-            IndexKey::Expression(e) if is_parenthesised(&e.text) => e.text.clone(),
-            IndexKey::Expression(e) => format!("({})", e.text),
+        .enumerate()
+        .map(|(i, k)| {
+            let key = match k {
+                IndexKey::Column(c) => c.clone(),
+                // An expression key is written in parentheses, as in CREATE INDEX.
+                IndexKey::Expression(e) if is_parenthesised(&e.text) => e.text.clone(),
+                IndexKey::Expression(e) => format!("({})", e.text),
+            };
+            // Options follow the key as in CREATE INDEX (the column then needs its quotes).
+            match index.key_options(i).sql() {
+                o if o.is_empty() => key,
+                o if matches!(k, IndexKey::Column(_)) => format!("{} {o}", quote_ident(&key)),
+                o => format!("{key} {o}"),
+            }
         })
         .collect();
     let mut pairs = vec![("name", string(&index.name)), ("columns", list(&keys))];

@@ -20,6 +20,9 @@ pub fn render_sql(plan: &Plan) -> String {
         out,
         "-- A statement that cannot get its lock within lock_timeout fails instead of queueing writes behind it: retry it."
     );
+    for note in &plan.notes {
+        let _ = writeln!(out, "-- note: {}", note.replace('\n', " "));
+    }
     let _ = writeln!(out, "SET lock_timeout = '{}';", duration(plan.options.lock_timeout_ms));
     for phase in plan.phases.iter().filter(|p| !p.steps.is_empty()) {
         let _ = writeln!(out, "\n-- ===== {}: {} =====", phase.name, phase.name.promise());

@@ -64,6 +64,12 @@ pub fn render_text(plan: &Plan, color: bool) -> String {
     for change in &plan.changes {
         let _ = writeln!(out, "  - {change}");
     }
+    if !plan.notes.is_empty() {
+        let _ = writeln!(out, "\n{}", p.bold("Notes (where the plan departs from its input)"));
+        for note in &plan.notes {
+            let _ = writeln!(out, "  - {note}");
+        }
+    }
     let mut number = 0;
     for phase in plan.phases.iter().filter(|ph| !ph.steps.is_empty()) {
         let _ = writeln!(
