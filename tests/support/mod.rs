@@ -7,6 +7,7 @@
 
 pub mod blocking;
 pub mod examples;
+pub mod live;
 pub mod locks;
 pub mod owner;
 pub mod postgres;
