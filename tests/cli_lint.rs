@@ -111,7 +111,49 @@ fn exits_0_when_no_finding_is_an_error() {
     dir.write("0001_safe.sql", format!("{SAFE}-- bellows: allow BW999 stale\nSELECT 1;\n"));
     let run = dir.run(&["lint", "0001_safe.sql"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.contains("0 error(s), 1 warning(s)"), "{run:?}");
+    assert!(run.stdout.ends_with("1 file, 3 statements: 0 errors, 1 warning\n"), "{run:?}");
+}
+
+#[test]
+fn a_path_with_no_sql_file_is_a_usage_error() {
+    let dir = Dir::new("nothing");
+    dir.write("notes/README.md", "no migrations here\n");
+    let run = dir.run(&["lint", "notes"]);
+    assert_eq!(run.code, 5, "{run:?}");
+    assert!(run.stdout.is_empty(), "{run:?}");
+    assert!(run.stderr.starts_with("error: nothing to lint: no .sql file in notes"), "{run:?}");
+}
+
+#[test]
+fn dash_reads_the_migration_from_standard_input() {
+    use std::io::Write as _;
+    let dir = Dir::new("stdin");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bellows"))
+        .args(["lint", "--format", "json", "-"])
+        .current_dir(&dir.0)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run bellows");
+    child.stdin.take().expect("stdin").write_all(RISKY.as_bytes()).expect("write stdin");
+    let output = child.wait_with_output().expect("bellows ends");
+    assert_eq!(output.status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(findings(&json), [("<stdin>".to_string(), "BW101".to_string())]);
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_reported_at_its_line_and_column() {
+    let dir = Dir::new("latin1");
+    dir.write("0001_latin1.sql", b"SELECT 1;\nSELECT 'caf\xe9';\n");
+    let run = dir.run(&["lint", "0001_latin1.sql"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("0001_latin1.sql:2:12"), "{run:?}");
+    assert!(run.stdout.contains("the byte 0xe9 cannot be read as UTF-8"), "{run:?}");
+    assert!(!run.stdout.contains("offset"), "{run:?}");
+    let json = dir.run(&["lint", "--format", "json", "0001_latin1.sql"]).json();
+    let d = &json["files"][0]["diagnostics"][0];
+    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(2), Some(12)), "{d}");
 }
 
 #[test]

@@ -2,8 +2,12 @@
 //! projects and PostgreSQL's regression SQL) and checks the linter against the parser:
 //! no panic, every file reported, and a syntax error (BW001) only where PostgreSQL's
 //! own parser rejects the statement; real migrations that parse get none at all.
+//!
+//! A fresh clone of the repository alone has no corpus: outside CI these tests then
+//! print one line saying so and do not run; in CI (`CI=true`) they fail.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
@@ -25,14 +29,61 @@ const JUSTIFIED: &[(&str, &str)] = &[];
 const SYNTAX_ERROR: &str = "BW001";
 const UNREADABLE: &str = "BW002";
 
-fn corpus() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    assert!(
-        root.join("migrations").is_dir() && root.join("pg-regress").is_dir(),
+/// Where the corpus is: `$BELLOWS_CORPUS`, else `../shared/corpus`, beside the
+/// repository, which a fresh clone of the repository alone does not have.
+fn corpus_root() -> PathBuf {
+    std::env::var_os("BELLOWS_CORPUS").map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"), PathBuf::from)
+}
+
+/// Whether this run is CI's (`CI=true`, as GitHub Actions and most CI systems set it).
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+/// The corpus at `root` if it is there. Missing, it is an error in CI, where the corpus
+/// tests are required; elsewhere it is `Ok(None)` and the tests do not run.
+fn find_corpus(root: &Path, ci: bool) -> Result<Option<PathBuf>, String> {
+    if root.join("migrations").is_dir() && root.join("pg-regress").is_dir() {
+        return Ok(Some(root.to_path_buf()));
+    }
+    let missing = format!(
         "the shared corpus is missing: expected {} with migrations/ and pg-regress/ (check out shared/ beside the repository)",
         root.display()
     );
-    root
+    if ci {
+        Err(format!("{missing}; CI=true, where the corpus tests are required"))
+    } else {
+        Ok(None)
+    }
+}
+
+/// The corpus, or `None` after one line on the terminal saying what is not run and why
+/// (written past the test harness's capture, which would hide it in a passing test).
+fn corpus() -> Option<PathBuf> {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    let root = corpus_root();
+    let found = find_corpus(&root, in_ci()).unwrap_or_else(|e| panic!("{e}"));
+    if found.is_none() {
+        SAID.call_once(|| {
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: tests/corpus.rs did not lint the shared corpus: {} is not there (outside CI this is allowed; with CI=true it fails)",
+                root.display()
+            );
+        });
+    }
+    found
+}
+
+#[test]
+fn a_missing_corpus_fails_in_ci_and_is_skipped_with_a_note_elsewhere() {
+    let nowhere = std::env::temp_dir().join("bellows-no-corpus-here");
+    let in_ci = find_corpus(&nowhere, true).expect_err("required in CI");
+    assert!(in_ci.contains("the shared corpus is missing") && in_ci.contains("CI=true"), "{in_ci}");
+    assert_eq!(find_corpus(&nowhere, false), Ok(None));
+    if corpus_root().join("migrations").is_dir() {
+        assert!(find_corpus(&corpus_root(), true).is_ok_and(|c| c.is_some()));
+    }
 }
 
 /// Every `*.sql` file under `dir`, recursively, in path order.
@@ -124,7 +175,7 @@ fn excluded(root: &Path) -> BTreeSet<String> {
 
 #[test]
 fn the_shared_corpus_lints_without_panics_and_agrees_with_the_parser() {
-    let root = corpus();
+    let Some(root) = corpus() else { return };
     let migrations = sql_files(&root.join("migrations"));
     let regress = sql_files(&root.join("pg-regress"));
     let files: Vec<&PathBuf> = migrations.iter().chain(&regress).collect();
@@ -244,7 +295,7 @@ fn scanner_statement_ends(sql: &str) -> Option<Vec<usize>> {
 /// accepts, it finds exactly the statement ends the scanner finds.
 #[test]
 fn the_fast_statement_splitter_agrees_with_the_scanner_on_the_corpus() {
-    let root = corpus();
+    let Some(root) = corpus() else { return };
     let files = sql_files(&root);
     let disagreements: Vec<String> = files
         .par_iter()

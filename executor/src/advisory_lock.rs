@@ -11,9 +11,19 @@ use crate::error::ExecError;
 /// The advisory lock key: "bellows" in the first bytes, a value no other tool is likely to use.
 pub const KEY: i64 = 0x0062_656c_6c6f_7773;
 
-/// The held lock; dropping it closes the connection and releases the lock.
+/// The held lock; dropping it closes the connection and releases the lock, and
+/// [`RunnerLock::release`] releases it at once (a dropped connection's session may
+/// outlive it by a moment, long enough to turn the next runner away).
 pub struct RunnerLock {
-    _connection: PgConnection,
+    connection: PgConnection,
+}
+
+impl RunnerLock {
+    pub async fn release(mut self) {
+        // Best effort: the lock goes with the session anyway.
+        let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(KEY).execute(&mut self.connection).await;
+        let _ = sqlx::Connection::close(self.connection).await;
+    }
 }
 
 /// Takes the lock, or says who holds it.
@@ -25,7 +35,7 @@ pub async fn acquire(url: &DatabaseUrl) -> Result<RunnerLock, ExecError> {
         .await
         .map_err(ExecError::database("taking the runner lock"))?;
     if taken {
-        return Ok(RunnerLock { _connection: connection });
+        return Ok(RunnerLock { connection });
     }
     let holder: Option<String> = sqlx::query_scalar(
         "SELECT format('pid %s, %s, since %s', a.pid, coalesce(nullif(a.application_name, ''), 'no application name'), to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ'))

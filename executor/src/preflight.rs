@@ -1,6 +1,8 @@
 //! Checks before a migration starts, against the live database: that it is the schema
-//! the plan starts from (drift), and what may slow the run down or make it fail (long
-//! transactions, locks held on the plan's tables, INVALID indexes). Problems refuse the
+//! the plan starts from (drift), that no row would make a step fail halfway (the plan's
+//! preconditions: NULLs a NOT NULL fill leaves, duplicates for a new unique key, dangling
+//! references for a new foreign key, rows a new check rejects), and what may slow the run
+//! down (long transactions, locks held on the plan's tables, INVALID indexes). Problems refuse the
 //! run before anything changes; the rest are warnings.
 
 use std::collections::BTreeSet;
@@ -58,6 +60,23 @@ pub async fn check(connection: &mut PgConnection, plan: &Plan, live: &Introspect
         findings.warnings.push(format!(
             "transaction of pid {pid} ({application}) has been open {seconds:.0} s: concurrent index builds wait for it to end; {query}"
         ));
+    }
+    for step in plan.steps() {
+        for precondition in &step.preconditions {
+            match sqlx::query_scalar::<_, i64>(&precondition.sql).fetch_one(&mut *connection).await {
+                Ok(0) => {}
+                Ok(found) => findings.problems.push(format!(
+                    "{} (found {found}): step {} would fail on them; correct them, then apply again",
+                    precondition.description, step.id
+                )),
+                Err(error) => findings.problems.push(format!(
+                    "cannot check {} for step {}: {}",
+                    precondition.description,
+                    step.id,
+                    crate::error::describe(&error)
+                )),
+            }
+        }
     }
     let names: Vec<String> = tables.iter().map(|t| t.sql()).collect();
     let held: Vec<(String, String, i32, String)> = sqlx::query_as(

@@ -59,7 +59,10 @@ fn a_table_created_in_the_file_is_created_as_it_ends_up() {
     );
     assert_eq!(ids(&plan), ["create-table:public.notes"]);
     let sql = plan.steps().next().expect("one step").sql.join("\n");
-    assert!(sql.contains("body text NOT NULL") && sql.contains("CREATE INDEX notes_body_idx"), "{sql}");
+    assert!(
+        sql.contains("body text NOT NULL") && sql.contains("CREATE INDEX IF NOT EXISTS notes_body_idx"),
+        "{sql}"
+    );
     assert!(!sql.contains("CONCURRENTLY"), "a new table is empty and invisible: {sql}");
 }
 
@@ -276,7 +279,7 @@ fn indexes_with_key_options_are_built_and_dropped_concurrently() {
         .collect();
     assert!(
         sql.contains(&(
-            "CREATE INDEX CONCURRENTLY users_name_trgm ON public.users USING gin (name gin_trgm_ops)",
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_name_trgm ON public.users USING gin (name gin_trgm_ops)",
             false,
             Phase::Expand
         )),
@@ -284,7 +287,7 @@ fn indexes_with_key_options_are_built_and_dropped_concurrently() {
     );
     assert!(
         sql.contains(&(
-            "CREATE INDEX CONCURRENTLY users_recent ON public.users (created_at DESC NULLS LAST, code COLLATE \"C\" text_pattern_ops) INCLUDE (email)",
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_recent ON public.users (created_at DESC NULLS LAST, code COLLATE \"C\" text_pattern_ops) INCLUDE (email)",
             false,
             Phase::Expand
         )),

@@ -7,7 +7,7 @@
 use planner::model::{quote_ident, Column, Schema, Table};
 use sqlx::PgConnection;
 
-use super::values::{literal, parents_first};
+use super::values::{counterpart_table, feeds_a_fill, foreign_key, literal_unless, parents_first};
 
 /// An application version: the schema it was written for, and the other version's
 /// schema (to write values both can read).
@@ -17,6 +17,9 @@ pub struct App<'a> {
     pub other: &'a Schema,
     /// Row numbers for the values it writes, apart from the seed rows' and the other app's.
     pub next: i64,
+    /// While the other version runs too, a column whose default changes keeps the old
+    /// one (a changed default waits for contract): either default is what it promised.
+    pub either_default: bool,
 }
 
 /// A row an app wrote and kept: its table and key, as the app names them.
@@ -53,7 +56,7 @@ impl<'a> App<'a> {
         let full = self.row(connection, table, &writable).await?;
         let full_key = insert(connection, table, &full).await?;
         for (column, value) in &full {
-            expect(connection, table, &full_key, column, &written(column, value.as_deref())).await?;
+            expect(connection, table, &full_key, column, &self.written(table, column, value.as_deref())).await?;
         }
         // The columns it may leave out get what its schema says: their default, or NULL.
         let optional: Vec<&&Column> = writable.iter().filter(|c| c.nullable || c.default.is_some()).collect();
@@ -63,34 +66,54 @@ impl<'a> App<'a> {
             let minimal = self.row(connection, table, &required).await?;
             let minimal_key = insert(connection, table, &minimal).await?;
             for column in &optional {
-                expect(connection, table, &minimal_key, column, &omitted(column)).await?;
+                let mut expected = match (&column.default, self.written(table, column, None)) {
+                    // Left out, it is NULL, which the other version's fill then fills.
+                    (None, filled @ (Expected::Text(_) | Expected::NotNull)) => filled,
+                    _ => omitted(column),
+                };
+                if let (true, Some(other)) = (self.either_default, self.counterpart(table, column)) {
+                    expected = Expected::Either(Box::new(expected), Box::new(omitted(other)));
+                }
+                expect(connection, table, &minimal_key, column, &expected).await?;
             }
             run(connection, &format!("DELETE FROM {t} WHERE {key} = {minimal_key}")).await?;
         }
-        let in_key = |c: &Column| table.primary_key.as_ref().is_some_and(|pk| pk.columns.contains(&c.name));
-        let referencing = |c: &Column| table.foreign_keys.iter().any(|fk| fk.columns.contains(&c.name));
+        let in_key = |c: &Column| match &table.primary_key {
+            Some(pk) => pk.columns.contains(&c.name),
+            None => c.name == table.columns[0].name,
+        };
+        let other_table = counterpart_table(self.other, table);
+        let referencing = |c: &Column| foreign_key(table, other_table, &c.name).is_some();
         if let Some(column) = writable.iter().find(|c| !in_key(c) && !referencing(c)) {
             self.next += 1;
             let to = self.counterpart(table, column);
-            let value = literal(column, to, self.next, self.schema);
+            let value = literal_unless(column, to, self.next, self.schema, feeds_a_fill(self.other, table, &column.name));
             let set = value.clone().unwrap_or_else(|| "NULL".into());
             run(
                 connection,
                 &format!("UPDATE {t} SET {} = {set} WHERE {key} = {full_key}", quote_ident(&column.name)),
             )
             .await?;
-            expect(connection, table, &full_key, column, &written(column, value.as_deref())).await?;
+            expect(connection, table, &full_key, column, &self.written(table, column, value.as_deref())).await?;
         }
         Ok(Some(full_key))
     }
 
+    /// What `column` reads back as after this app wrote `value`: the value, or for a
+    /// NULL written into a column the other version fills, the fill (the documented
+    /// behaviour of a NOT NULL column with a `backfill` while both versions run).
+    fn written(&self, table: &Table, column: &Column, value: Option<&str>) -> Expected {
+        let filled = self.counterpart(table, column).filter(|c| !c.nullable).and_then(|c| c.backfill.as_ref());
+        match (value, filled) {
+            (None, Some(fill)) if fill.constant => Expected::Text(format!("(({fill})::{})::text", column.ty.sql())),
+            (None, Some(_)) => Expected::NotNull,
+            _ => written(column, value),
+        }
+    }
+
     /// The other version's column for `column` (same name, or renamed).
     fn counterpart(&self, table: &Table, column: &Column) -> Option<&'a Column> {
-        let other = self
-            .other
-            .tables
-            .values()
-            .find(|t| t.name == table.name || t.renamed_from.as_ref() == Some(&table.name) || table.renamed_from.as_ref() == Some(&t.name))?;
+        let other = counterpart_table(self.other, table)?;
         other
             .columns
             .iter()
@@ -100,8 +123,10 @@ impl<'a> App<'a> {
     /// Values for `columns` of a new row: foreign keys point at an existing parent row.
     async fn row(&self, connection: &mut PgConnection, table: &Table, columns: &[&Column]) -> Result<Vec<(Column, Option<String>)>, String> {
         let mut row = Vec::new();
+        let other_table = counterpart_table(self.other, table);
         for column in columns {
-            let fk = table.foreign_keys.iter().find(|fk| fk.columns.contains(&column.name));
+            // A reference either version declares holds while both run.
+            let fk = foreign_key(table, other_table, &column.name);
             let value = match fk {
                 Some(fk) => {
                     let position = fk.columns.iter().position(|c| c == &column.name).unwrap_or(0);
@@ -117,7 +142,13 @@ impl<'a> App<'a> {
                         None => return Err(format!("no row in {} to reference", fk.references)),
                     }
                 }
-                None => literal(column, self.counterpart(table, column), self.next, self.schema),
+                None => literal_unless(
+                    column,
+                    self.counterpart(table, column),
+                    self.next,
+                    self.schema,
+                    feeds_a_fill(self.other, table, &column.name),
+                ),
             };
             row.push(((*column).clone(), value));
         }
@@ -158,11 +189,24 @@ async fn insert(connection: &mut PgConnection, table: &Table, row: &[(Column, Op
     Ok(format!("'{}'", key.replace('\'', "''")))
 }
 
-/// What a column must read back as, as a SQL condition on `v` (its text).
+/// What a column must read back as.
 enum Expected {
     Text(String),
     Null,
     NotNull,
+    Either(Box<Expected>, Box<Expected>),
+}
+
+impl Expected {
+    /// As a SQL condition on column `c`.
+    fn condition(&self, c: &str) -> String {
+        match self {
+            Expected::Text(sql) => format!("{c}::text IS NOT DISTINCT FROM {sql}"),
+            Expected::Null => format!("{c} IS NULL"),
+            Expected::NotNull => format!("{c} IS NOT NULL"),
+            Expected::Either(a, b) => format!("(({}) OR ({}))", a.condition(c), b.condition(c)),
+        }
+    }
 }
 
 fn written(column: &Column, value: Option<&str>) -> Expected {
@@ -173,20 +217,18 @@ fn written(column: &Column, value: Option<&str>) -> Expected {
 }
 
 fn omitted(column: &Column) -> Expected {
-    match &column.default {
-        Some(default) if !default.volatile => Expected::Text(format!("(({default})::{})::text", column.ty.sql())),
-        Some(_) => Expected::NotNull,
-        None => Expected::Null,
+    match (&column.default, column.identity) {
+        (_, Some(_)) => Expected::NotNull,
+        // A constant reads back as itself; `now()` or `gen_random_uuid()` as some value.
+        (Some(default), _) if default.constant => Expected::Text(format!("(({default})::{})::text", column.ty.sql())),
+        (Some(_), _) => Expected::NotNull,
+        (None, _) => Expected::Null,
     }
 }
 
 async fn expect(connection: &mut PgConnection, table: &Table, key: &str, column: &Column, expected: &Expected) -> Result<(), String> {
     let c = quote_ident(&column.name);
-    let condition = match expected {
-        Expected::Text(sql) => format!("{c}::text IS NOT DISTINCT FROM {sql}"),
-        Expected::Null => format!("{c} IS NULL"),
-        Expected::NotNull => format!("{c} IS NOT NULL"),
-    };
+    let condition = expected.condition(&c);
     let sql = format!(
         "SELECT {condition}, {c}::text FROM {} WHERE {} = {key}",
         table.name.sql(),
@@ -194,14 +236,7 @@ async fn expect(connection: &mut PgConnection, table: &Table, key: &str, column:
     );
     let (ok, found): (Option<bool>, Option<String>) = sqlx::query_as(&sql).fetch_one(connection).await.map_err(|e| format!("{sql}: {e}"))?;
     if ok != Some(true) {
-        return Err(format!(
-            "column {c} of row {key} reads {found:?}, expected {}",
-            match expected {
-                Expected::Text(sql) => sql.clone(),
-                Expected::Null => "NULL".into(),
-                Expected::NotNull => "a value".into(),
-            }
-        ));
+        return Err(format!("column {c} of row {key} reads {found:?}, expected {}", expected.condition(&c)));
     }
     Ok(())
 }

@@ -116,7 +116,7 @@ fn value_of(column: &Column, before: &Table) -> Option<String> {
     let Some(old) = source else {
         return match (&column.backfill, &column.default) {
             (Some(backfill), _) => Some(backfill.text.clone()),
-            (None, Some(default)) if !default.volatile => Some(default.text.clone()),
+            (None, Some(default)) if default.constant => Some(default.text.clone()),
             _ => None,
         };
     };

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod blocking;
 pub mod examples;
+pub mod live;
 pub mod locks;
 pub mod meaning;
 pub mod owner;

@@ -9,8 +9,13 @@ use planner::model::{Column, Schema, Table, TypeBase};
 /// like (text becoming integer holds numbers), and a NULL is written only where both
 /// schemas allow it or a backfill fills it.
 pub fn literal(column: &Column, to: Option<&Column>, i: i64, schema: &Schema) -> Option<String> {
+    literal_unless(column, to, i, schema, false)
+}
+
+/// [`literal`], never NULL when `never_null` (a column a NOT NULL backfill reads).
+pub fn literal_unless(column: &Column, to: Option<&Column>, i: i64, schema: &Schema, never_null: bool) -> Option<String> {
     let nullable_after = to.is_none_or(|c| c.nullable || c.backfill.is_some());
-    if column.nullable && nullable_after && i % 5 == 4 {
+    if column.nullable && nullable_after && !never_null && i % 5 == 4 {
         return None;
     }
     let target = to.map_or(&column.ty, |c| &c.ty);
@@ -86,4 +91,31 @@ pub fn parents_first(schema: &Schema) -> Vec<&Table> {
         ordered.push(left.remove(ready));
     }
     ordered
+}
+
+/// The table of `schema` that `table` (of the other schema) is, by name or rename.
+pub fn counterpart_table<'a>(schema: &'a Schema, table: &Table) -> Option<&'a Table> {
+    schema
+        .tables
+        .values()
+        .find(|t| t.name == table.name || t.renamed_from.as_ref() == Some(&table.name) || table.renamed_from.as_ref() == Some(&t.name))
+}
+
+/// True when a NOT NULL column of `after` is filled from `column`: a NULL there would
+/// leave the new column NULL, which the plan's preconditions (rightly) refuse.
+pub fn feeds_a_fill(after: &Schema, table: &Table, column: &str) -> bool {
+    counterpart_table(after, table).is_some_and(|t| {
+        t.columns
+            .iter()
+            .any(|c| !c.nullable && c.backfill.as_ref().is_some_and(|b| b.columns.contains(column)))
+    })
+}
+
+/// The foreign key `column` is part of, in either schema's version of the table.
+pub fn foreign_key<'a>(table: &'a Table, other: Option<&'a Table>, column: &str) -> Option<&'a planner::model::ForeignKey> {
+    table
+        .foreign_keys
+        .iter()
+        .chain(other.iter().flat_map(|o| o.foreign_keys.iter()))
+        .find(|fk| fk.columns.iter().any(|c| c == column))
 }

@@ -71,17 +71,29 @@ impl<'a> Runner<'a> {
         }
     }
 
-    async fn open(&self) -> Result<(advisory_lock::RunnerLock, Session<'_>), ExecError> {
+    /// Runs `work` under the runner lock, with a session whose state schema is ready;
+    /// the lock is released when it ends, however it ends.
+    async fn locked<T>(&self, work: impl AsyncFnOnce(&mut Session<'_>) -> Result<T, ExecError>) -> Result<T, ExecError> {
         let lock = advisory_lock::acquire(&self.url).await?;
-        let mut session = Session::open(&self.url, &self.options, self.events, self.cancel.clone()).await?;
-        state::ensure(&mut session.work).await?;
-        Ok((lock, session))
+        let result = async {
+            let mut session = Session::open(&self.url, &self.options, self.events, self.cancel.clone()).await?;
+            state::ensure(&mut session.work).await?;
+            let result = work(&mut session).await;
+            session.close().await;
+            result
+        }
+        .await;
+        lock.release().await;
+        result
     }
 
     /// Records `plan` (made from the live database to `desired`) and runs its expand and
     /// backfill steps; run again, it resumes the migration in flight.
     pub async fn apply(&self, plan: Plan, desired: Option<&str>, phases: ApplyPhases) -> Result<Outcome, ExecError> {
-        let (_lock, mut session) = self.open().await?;
+        self.locked(async |session| self.apply_locked(session, plan, desired, phases).await).await
+    }
+
+    async fn apply_locked(&self, session: &mut Session<'_>, plan: Plan, desired: Option<&str>, phases: ApplyPhases) -> Result<Outcome, ExecError> {
         let migration = match state::in_flight(&mut session.work).await? {
             Some(migration) => resume(migration, &plan)?,
             None if plan.is_empty() => return Ok(Outcome::NothingToDo),
@@ -117,7 +129,7 @@ impl<'a> Runner<'a> {
             }
         }
         for phase in phases.phases() {
-            run_phase(&mut session, &migration.plan, &records, *phase).await?;
+            run_phase(session, &migration.plan, &records, *phase).await?;
         }
         let records = state::steps(&mut session.work, migration.id).await?;
         if !pending(&migration.plan, &records, Phase::Backfill).is_empty() || !pending(&migration.plan, &records, Phase::Expand).is_empty() {
@@ -135,7 +147,10 @@ impl<'a> Runner<'a> {
     /// Runs the contract steps of the applied migration, then proves the live schema is
     /// the planned one.
     pub async fn complete(&self) -> Result<Outcome, ExecError> {
-        let (_lock, mut session) = self.open().await?;
+        self.locked(async |session| self.complete_locked(session).await).await
+    }
+
+    async fn complete_locked(&self, session: &mut Session<'_>) -> Result<Outcome, ExecError> {
         let Some(migration) = state::in_flight(&mut session.work).await? else {
             return Err(ExecError::WrongState("no migration is in flight: `bellows apply` first".into()));
         };
@@ -153,7 +168,7 @@ impl<'a> Runner<'a> {
             resumed: true,
         });
         let records = state::steps(&mut session.work, migration.id).await?;
-        run_phase(&mut session, &migration.plan, &records, Phase::Contract).await?;
+        run_phase(session, &migration.plan, &records, Phase::Contract).await?;
         let records = state::steps(&mut session.work, migration.id).await?;
         let expected = migration.plan.schema_checksums.to.clone();
         let problems = postflight::check(&mut session.work, &migration.plan, &records, &Phase::ALL, Some(&expected)).await?;
@@ -169,7 +184,10 @@ impl<'a> Runner<'a> {
     /// where it started. Refused once contract has begun, and (unless
     /// `accept_irreversible`) when a step that ran cannot be undone.
     pub async fn abort(&self, accept_irreversible: bool) -> Result<Outcome, ExecError> {
-        let (_lock, mut session) = self.open().await?;
+        self.locked(async |session| self.abort_locked(session, accept_irreversible).await).await
+    }
+
+    async fn abort_locked(&self, session: &mut Session<'_>, accept_irreversible: bool) -> Result<Outcome, ExecError> {
         let Some(migration) = state::in_flight(&mut session.work).await? else {
             return Err(ExecError::WrongState("no migration is in flight: nothing to abort".into()));
         };
@@ -202,7 +220,7 @@ impl<'a> Runner<'a> {
                 phase: step.phase.name().into(),
                 description: format!("undo: {}", step.description),
             });
-            step::undo(&mut session, step).await?;
+            step::undo(session, step).await?;
             session.events.emit(Event::StepUndone { step: step.id.clone() });
         }
         let records = state::steps(&mut session.work, migration.id).await?;

@@ -88,6 +88,12 @@ impl<'a> Session<'a> {
         })
     }
 
+    /// Ends both sessions politely.
+    pub async fn close(self) {
+        let _ = sqlx::Connection::close(self.work).await;
+        let _ = sqlx::Connection::close(self.monitor).await;
+    }
+
     pub fn cancelled(&self) -> bool {
         self.cancel.load(Ordering::SeqCst)
     }

@@ -69,7 +69,11 @@ fn diff_enums(current: &Schema, desired: &Schema, _managed: &BTreeSet<&str>, cha
         if !removed.is_empty() {
             return Err(PlanError::refused(
                 format!("enum {name}"),
-                format!("removing the value(s) {} is not supported by PostgreSQL", quoted_list(&removed)),
+                format!(
+                    "removing the value{} {} is not supported by PostgreSQL",
+                    if removed.len() == 1 { "" } else { "s" },
+                    quoted_list(&removed)
+                ),
                 format!("create a new enum type without them, move the columns to it with a type change (`using`), then drop {name}; or keep the values"),
             ));
         }

@@ -13,19 +13,19 @@ use crate::error::{LoadError, SourceError};
 use crate::model::{Enum, QualifiedName, Schema};
 use crate::sql::FragmentError;
 pub use crate::suggest::{closest, did_you_mean};
-use raw::RawFile;
 
 /// Loads a schema.toml text; `path` is used only in error messages.
 pub fn load_schema(path: &str, source: &str) -> Result<Schema, LoadError> {
-    let raw: RawFile = toml::from_str(source).map_err(|e| LoadError {
-        errors: vec![toml_error(path, source, &e)],
-    })?;
+    let (raw, shape_errors) = raw::read(source);
     let mut cx = Context {
         path,
         source,
-        errors: Vec::new(),
+        errors: shape_errors.iter().map(|e| toml_error(path, source, e)).collect(),
         enums: Default::default(),
         parsed: Default::default(),
+    };
+    let Some(raw) = raw else {
+        return Err(LoadError { errors: cx.errors });
     };
     let mut schema = Schema::default();
     for (name, raw_enum) in &raw.enums {
@@ -155,7 +155,7 @@ impl Context<'_> {
 fn toml_error(path: &str, source: &str, error: &toml::de::Error) -> SourceError {
     let span = error.span().unwrap_or(0..0);
     let message = error.message().trim().to_string();
-    let (message, help) = match unknown_field(&message) {
+    let (message, help) = match raw::unknown_field(&message) {
         Some((field, expected)) if expected.iter().any(|e| e == "primary_key") && did_you_mean(&field, expected.iter().map(String::as_str)).is_none() => {
             // `[tables.billing.invoices]` is a table `billing` with a key `invoices`.
             let help = format!("to declare a table in another schema, quote its name: [tables.\"<schema>.{field}\"]");
@@ -169,12 +169,4 @@ fn toml_error(path: &str, source: &str, error: &toml::de::Error) -> SourceError 
         None => (message, None),
     };
     SourceError::new(path, source, span, message).with_help(help)
-}
-
-/// Reads serde's "unknown field `x`, expected one of `a`, `b`" message.
-fn unknown_field(message: &str) -> Option<(String, Vec<String>)> {
-    let rest = message.strip_prefix("unknown field `")?;
-    let (field, rest) = rest.split_once('`')?;
-    let expected = rest.split('`').skip(1).step_by(2).map(str::to_string).collect();
-    Some((field.to_string(), expected))
 }

@@ -115,7 +115,13 @@ fn foreign_key_target(cx: &mut Context<'_>, schema: &Schema, table: &Table, fk: 
     };
     let span = raw.referenced_columns.as_ref().map_or(raw.references.span(), |c| c.span());
     if referenced.len() != fk.columns.len() {
-        let message = format!("foreign key {} has {} column(s) but references {}", fk.name, fk.columns.len(), referenced.len());
+        let n = fk.columns.len();
+        let message = format!(
+            "foreign key {} has {n} column{} but references {}",
+            fk.name,
+            if n == 1 { "" } else { "s" },
+            referenced.len()
+        );
         cx.error(span, message, None);
         return;
     }

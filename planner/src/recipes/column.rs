@@ -1,10 +1,11 @@
 //! Recipes for columns: add, drop, defaults and identity.
 
 use super::fill::{backfill_step, drop_trigger, fill_trigger};
-use super::not_null::not_null_via_check;
+use super::not_null::{enforced_late, not_null_via_check, NotNull};
+use super::precondition;
 use super::sql::column_definition;
 use super::trigger::TriggerNames;
-use super::{dotted, Context, Recipe};
+use super::{dotted, guard, Context, Recipe};
 use crate::error::PlanError;
 use crate::locks::{AddColumn, DefaultKind, Op};
 use crate::model::{quote_ident, Column, Expr, Identity, QualifiedName};
@@ -45,7 +46,7 @@ pub fn add_column(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &
             ..AddColumn::default()
         });
         let step = r.step(Phase::Expand, StepKind::AddColumn, id, format!("add column {t}.{}", quote_ident(&column.name)));
-        step.sql(format!("ALTER TABLE {} ADD COLUMN {}", t.sql(), column_definition(column, true)))
+        step.sql(format!("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {}", t.sql(), column_definition(column, true)))
             .lock(op, cx.pg, t, None)
             .undo(format!("ALTER TABLE {} DROP COLUMN {}", t.sql(), quote_ident(&column.name)));
         column_objects(step, t, column, true);
@@ -82,9 +83,13 @@ pub fn add_column(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &
         id.clone(),
         format!("add column {t}.{} (nullable until it is filled)", quote_ident(&column.name)),
     );
-    step.sql(format!("ALTER TABLE {} ADD COLUMN {}", t.sql(), column_definition(&nullable, false)))
-        .lock(Op::AddColumn(AddColumn::default()), cx.pg, t, None)
-        .undo(format!("ALTER TABLE {} DROP COLUMN {}", t.sql(), quote_ident(&column.name)));
+    step.sql(format!(
+        "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {}",
+        t.sql(),
+        column_definition(&nullable, false)
+    ))
+    .lock(Op::AddColumn(AddColumn::default()), cx.pg, t, None)
+    .undo(format!("ALTER TABLE {} DROP COLUMN {}", t.sql(), quote_ident(&column.name)));
     if let Some(default) = &column.default {
         step.sql(format!(
             "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {default}",
@@ -105,7 +110,18 @@ pub fn add_column(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &
     }
     let fill_id = backfill_step(r, cx, t, &key, &column.name, &fill)?;
     if !column.nullable {
-        not_null_via_check(r, cx, t, &column.name, Some(&check_after), Some(&fill_id));
+        // A fill that may yield NULL (or a volatile default) leaves rows the old version
+        // writes NULL: the check waits for contract (see not_null.rs).
+        let late = enforced_late(cx, t, column);
+        let how = NotNull {
+            column: &column.name,
+            after: Some(&check_after),
+            filled_by: Some(&fill_id),
+            late,
+            precondition: precondition::new_column_fill(cx, t, &column.name, &fill),
+            guard: None,
+        };
+        not_null_via_check(r, cx, t, how);
     }
     if let Some(names) = trigger {
         drop_trigger(r, cx, t, names, &column.name, "fill");
@@ -142,9 +158,13 @@ pub fn set_default(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: 
             Op::DropDefault,
         ),
     };
-    let before = cx.current_table(t).and_then(|table| table.column(column)).and_then(|c| c.default.as_ref());
+    let existing = cx.current_table(t).and_then(|table| table.column(column));
+    let before = existing.and_then(|c| c.default.as_ref());
     let undo = before.map_or("DROP DEFAULT".to_string(), |d| format!("SET DEFAULT {d}"));
-    r.step(Phase::Expand, StepKind::AlterColumn, format!("{id}:{}", dotted(t, column)), description)
+    // The old version's inserts that leave the column out get the old default until
+    // every instance runs the new version: a changed default waits for contract.
+    let phase = if existing.is_some() { Phase::Contract } else { Phase::Expand };
+    r.step(phase, StepKind::AlterColumn, format!("{id}:{}", dotted(t, column)), description)
         .sql(format!("ALTER TABLE {} ALTER COLUMN {c} {sql}", t.sql()))
         .undo(format!("ALTER TABLE {} ALTER COLUMN {c} {undo}", t.sql()))
         .lock(op, cx.pg, t, None)
@@ -165,9 +185,14 @@ pub fn add_identity(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column:
         c = c.replace('\'', "''"),
     );
     // ADD GENERATED needs a NOT NULL column: when the NOT NULL recipe makes it so (in
-    // backfill), the identity follows it there.
+    // backfill, or in contract), the identity follows it there.
     let nullable = cx.current_table(t).and_then(|table| table.column(column)).is_none_or(|c| c.nullable);
-    let phase = if nullable { Phase::Backfill } else { Phase::Expand };
+    let late = cx.table(t).and_then(|table| table.column(column)).is_some_and(|c| enforced_late(cx, t, c));
+    let phase = match (late, nullable) {
+        (true, _) => Phase::Contract,
+        (false, true) => Phase::Backfill,
+        (false, false) => Phase::Expand,
+    };
     r.step(
         phase,
         StepKind::AlterColumn,
@@ -177,6 +202,7 @@ pub fn add_identity(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column:
     .sql(statement)
     .lock(Op::AddIdentity, cx.pg, t, None)
     .undo(format!("ALTER TABLE {} ALTER COLUMN {c} DROP IDENTITY IF EXISTS", t.sql()))
+    .guard(guard::not_identity(t, column))
     .needs(Obj::NotNull(t.clone(), column.to_string()));
 }
 
@@ -200,7 +226,7 @@ pub fn drop_column(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: 
         format!("drop-column:{}", dotted(t, &column.name)),
         format!("drop column {t}.{}", quote_ident(&column.name)),
     );
-    step.sql(format!("ALTER TABLE {} DROP COLUMN {}", t.sql(), quote_ident(&column.name)))
+    step.sql(format!("ALTER TABLE {} DROP COLUMN IF EXISTS {}", t.sql(), quote_ident(&column.name)))
         .lock(Op::DropColumn, cx.pg, t, None)
         .drops(Obj::Column(t.clone(), column.name.clone()));
     if let Some(user_type) = column.ty.user_type() {

@@ -3,15 +3,15 @@
 
 use super::index::build_index;
 use super::sql::foreign_key_clause;
-use super::{dotted, Context, Recipe};
+use super::{dotted, guard, precondition, Context, Recipe};
 use crate::change::Constraint;
 use crate::error::PlanError;
 use crate::locks::{ConstraintKind, Op};
 use crate::model::{derived_name, quote_ident, Check, ForeignKey, Index, IndexKey, QualifiedName};
 use crate::step::{DbObject, Draft, Obj, Phase, StepKind};
 
-/// Makes `step` add the check `name` with `expression` as NOT VALID: instant, and
-/// undone by dropping it.
+/// Makes `step` add the check `name` with `expression` as NOT VALID (unless it is there
+/// already): instant, and undone by dropping it.
 pub(super) fn check_not_valid<'s>(step: &'s mut Draft, cx: &Context<'_>, t: &QualifiedName, name: &str, expression: &str) -> &'s mut Draft {
     let k = quote_ident(name);
     step.made(DbObject::Constraint {
@@ -30,7 +30,13 @@ pub(super) fn check_not_valid<'s>(step: &'s mut Draft, cx: &Context<'_>, t: &Qua
         None,
     )
     .undo(format!("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {k}", t.sql()))
+    .guard(guard::constraint_absent(t, name))
 }
+
+/// What a step that starts enforcing a constraint on a busy table says about the
+/// application: the user declared it, so from then on a write that breaks it fails,
+/// whichever version makes it.
+pub(super) const ENFORCED: &str = "from this step on, a write of either application version that breaks it fails";
 
 pub fn add_check(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, check: &Check, name: &str) -> String {
     let k = quote_ident(name);
@@ -38,7 +44,7 @@ pub fn add_check(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, check: &Ch
         Phase::Expand,
         StepKind::AddConstraintNotValid,
         format!("add-check:{}", dotted(t, name)),
-        format!("add check {k} on {t} NOT VALID"),
+        format!("add check {k} on {t} NOT VALID; {ENFORCED}"),
     );
     check_not_valid(add, cx, t, name, &check.expression.to_string())
         .needs(Obj::Table(t.clone()))
@@ -55,20 +61,26 @@ pub fn add_check(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, check: &Ch
     validate
         .sql(format!("ALTER TABLE {} VALIDATE CONSTRAINT {k}", t.sql()))
         .lock(Op::ValidateConstraint { kind: ConstraintKind::Check }, cx.pg, t, None);
+    if let Some((description, sql)) = precondition::failing_check(cx, t, &check.expression) {
+        validate.precondition(description, sql);
+    }
     for column in &check.expression.columns {
         validate.needs(Obj::Filled(t.clone(), column.clone()));
     }
     validate.id.clone()
 }
 
-pub fn add_foreign_key(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, fk: &ForeignKey, name: &str) -> String {
+/// A foreign key added NOT VALID, then validated. `counted`: count the rows it would
+/// fail on before the plan starts (not for a copy on a converted column, whose values
+/// the key already holds for).
+pub fn add_foreign_key(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, fk: &ForeignKey, name: &str, counted: bool) -> String {
     let k = quote_ident(name);
     let kind = ConstraintKind::ForeignKey;
     let add = r.independent(
         Phase::Expand,
         StepKind::AddConstraintNotValid,
         format!("add-foreign-key:{}", dotted(t, name)),
-        format!("add foreign key {k} on {t} NOT VALID"),
+        format!("add foreign key {k} on {t} NOT VALID; {ENFORCED}"),
     );
     add.sql(format!("ALTER TABLE {} ADD CONSTRAINT {k} {} NOT VALID", t.sql(), foreign_key_clause(fk)))
         .lock(
@@ -82,6 +94,7 @@ pub fn add_foreign_key(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, fk: 
             Some(&fk.references),
         )
         .undo(format!("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {k}", t.sql()))
+        .guard(guard::constraint_absent(t, name))
         .needs(Obj::Table(t.clone()))
         .needs(Obj::Table(fk.references.clone()))
         .needs(Obj::unique_key(&fk.references, &fk.referenced_columns))
@@ -98,6 +111,9 @@ pub fn add_foreign_key(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, fk: 
     validate
         .sql(format!("ALTER TABLE {} VALIDATE CONSTRAINT {k}", t.sql()))
         .lock(Op::ValidateConstraint { kind }, cx.pg, t, Some(&fk.references));
+    if let Some((description, sql)) = precondition::dangling(cx, t, fk).filter(|_| counted) {
+        validate.precondition(description, sql);
+    }
     for column in &fk.columns {
         validate.needs(Obj::Filled(t.clone(), column.clone()));
     }
@@ -147,9 +163,12 @@ pub fn drop_constraint(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, cons
 pub fn replace_constraint(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, old: &Constraint, new: &Constraint) -> Result<(), PlanError> {
     let name = new.name();
     let temporary = derived_name(&[name, "bellows_new"]);
+    let mut ready_guard = guard::constraint_exists(t, &temporary);
     let (ready, swap) = match (old, new) {
         (Constraint::Check(_), Constraint::Check(check)) => (add_check(r, cx, t, check, &temporary), rename_constraint_sql(t, &temporary, name)),
-        (Constraint::ForeignKey(_), Constraint::ForeignKey(fk)) => (add_foreign_key(r, cx, t, fk, &temporary), rename_constraint_sql(t, &temporary, name)),
+        (Constraint::ForeignKey(_), Constraint::ForeignKey(fk)) => {
+            (add_foreign_key(r, cx, t, fk, &temporary, true), rename_constraint_sql(t, &temporary, name))
+        }
         (Constraint::Unique(_), Constraint::Unique(unique)) => {
             let index = Index {
                 name: temporary.clone(),
@@ -161,6 +180,7 @@ pub fn replace_constraint(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, o
                 options: Vec::new(),
             };
             let build = build_index(r, cx, t, &index, &temporary, Phase::Expand);
+            ready_guard = guard::relation_exists(&t.sibling(temporary.clone()));
             // Dropping the old constraint and attaching the new index happen together.
             let attach_sql = format!(
                 "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}",
@@ -178,7 +198,7 @@ pub fn replace_constraint(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, o
             ));
         }
     };
-    let drop_sql = format!("ALTER TABLE {} DROP CONSTRAINT {}", t.sql(), quote_ident(name));
+    let drop_sql = format!("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}", t.sql(), quote_ident(name));
     let kind = match new {
         Constraint::ForeignKey(_) => ConstraintKind::ForeignKey,
         Constraint::Unique(_) => ConstraintKind::Unique,
@@ -198,7 +218,8 @@ pub fn replace_constraint(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, o
     .sql(swap)
     .lock(Op::DropConstraint { kind }, cx.pg, t, referenced)
     .lock(Op::Rename, cx.pg, t, None)
-    .after(&ready);
+    .after(&ready)
+    .guard(ready_guard);
     Ok(())
 }
 
@@ -214,6 +235,7 @@ pub fn rename_constraint(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, fr
     .sql(rename_constraint_sql(t, from, to))
     .lock(Op::Rename, cx.pg, t, None)
     .undo(rename_constraint_sql(t, to, from))
+    .guard(guard::constraint_exists(t, from))
     .needs(Obj::Table(t.clone()));
 }
 

@@ -3,7 +3,7 @@
 
 use super::sql::batch_update;
 use super::trigger::{self, TriggerNames};
-use super::{dotted, Context, Recipe};
+use super::{dotted, guard, Context, Recipe};
 use crate::error::PlanError;
 use crate::locks::Op;
 use crate::model::{quote_ident, Expr, QualifiedName};
@@ -19,11 +19,13 @@ pub(super) fn fill_trigger(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, 
         format!("fill {t}.{} from `{fill}` on writes that leave it NULL", quote_ident(column)),
         trigger::fill(names, t, column, fill, cx.pg),
     )
-    .needs(Obj::Column(t.clone(), column.to_string()));
+    .needs(Obj::Column(t.clone(), column.to_string()))
+    // Once the column is NOT NULL there is nothing left to fill.
+    .guard(guard::column_nullable(t, column));
 }
 
-/// An expand step that creates a trigger and its function (`sql`); undone by dropping
-/// both.
+/// An expand step that creates a trigger and its function (`sql`), unless the trigger is
+/// there already; undone by dropping both.
 pub(super) fn create_trigger<'r>(
     r: &'r mut Recipe,
     cx: &Context<'_>,
@@ -43,6 +45,7 @@ pub(super) fn create_trigger<'r>(
     for object in names.objects(t) {
         step.made(object);
     }
+    step.guard(guard::trigger_absent(t, &names.trigger));
     step.lock(Op::CreateTrigger, cx.pg, t, None)
 }
 
@@ -66,7 +69,13 @@ pub(super) fn drop_trigger(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, 
 pub(super) fn backfill_step(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, key: &[String], column: &str, fill: &Expr) -> Result<String, PlanError> {
     let c = quote_ident(column);
     let what = format!("fill {t}.{c} with `{fill}`");
-    batched_update(r, cx, t, key, column, &format!("{c} = {fill}"), &format!("t.{c} IS NULL"), &what)
+    let id = batched_update(r, cx, t, key, column, &format!("{c} = {fill}"), &format!("t.{c} IS NULL"), &what)?;
+    if let Some(step) = r.steps.last_mut() {
+        // A column already NOT NULL has no row left to fill: a script run again skips
+        // the scan.
+        step.guard(guard::column_nullable(t, column));
+    }
+    Ok(id)
 }
 
 /// The backfill step of `column`: an `UPDATE ... SET {set}` of the rows of `t` where

@@ -1,21 +1,33 @@
 //! Recipes for indexes and for the constraints backed by one (unique, primary key):
 //! every index is built `CONCURRENTLY`, outside a transaction, so writes go on.
 
+use super::constraint::ENFORCED;
+use super::not_null::enforced_late;
 use super::sql::{create_index, ident_list};
-use super::{dotted, Context, Recipe};
+use super::{dotted, guard, precondition, Context, Recipe};
 use crate::locks::{ConstraintKind, Op};
 use crate::model::{derived_name, quote_ident, Index, IndexKey, PrimaryKey, QualifiedName, Unique};
 use crate::step::{Draft, Obj, Phase, StepKind};
 
-/// Builds `index` under `name`, concurrently; returns the step id.
+/// Builds `index` under `name`, concurrently; returns the step id. A unique index
+/// refuses duplicates from the start of its build: the description says so, and the
+/// duplicates already there are counted before the plan starts.
 pub(super) fn build_index(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, index: &Index, name: &str, phase: Phase) -> String {
     let id = format!("create-index:{}", dotted(t, name));
-    let step = r.independent(
-        phase,
-        StepKind::CreateIndexConcurrently,
-        id.clone(),
-        format!("build index {} on {t} concurrently", quote_ident(name)),
+    let mut description = format!(
+        "build {}index {} on {t} concurrently",
+        if index.unique { "unique " } else { "" },
+        quote_ident(name)
     );
+    if index.unique {
+        description.push_str(&format!("; {ENFORCED}"));
+    }
+    let step = r.independent(phase, StepKind::CreateIndexConcurrently, id.clone(), description);
+    if let Some((description, sql)) = precondition::duplicates(cx, t, index).filter(|_| index.unique) {
+        step.precondition(description, sql);
+    }
+    // IF NOT EXISTS: run again, the build is skipped once the index is there. An
+    // INVALID index left by a failed build must be dropped first (it is in `creates`).
     step.sql(create_index(t, index, name, true))
         .outside_transaction()
         .lock(Op::CreateIndex { concurrently: true }, cx.pg, t, None)
@@ -107,6 +119,7 @@ pub fn replace_index(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, old: &
         quote_ident(&new.name)
     ))
     .lock(Op::RenameIndex, cx.pg, t, None)
+    .guard(guard::relation_exists(&t.sibling(temporary.clone())))
     .after(&build)
     .after(&drop_id);
 }
@@ -122,6 +135,7 @@ pub fn rename_index(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, from: &
     .sql(format!("ALTER INDEX {} RENAME TO {}", t.sibling(from).sql(), quote_ident(to)))
     .lock(Op::RenameIndex, cx.pg, t, None)
     .undo(format!("ALTER INDEX {} RENAME TO {}", t.sibling(to).sql(), quote_ident(from)))
+    .guard(guard::relation_exists(&t.sibling(from)))
     .needs(Obj::Table(t.clone()));
 }
 
@@ -143,8 +157,9 @@ pub fn add_unique(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, unique: &
 
 /// A primary key through a concurrently built unique index. `USING INDEX` would set
 /// the columns NOT NULL with a full scan under ACCESS EXCLUSIVE; the NOT NULL recipe
-/// runs first, so the attach is catalog only (and waits for the backfill phase when a
-/// column is still nullable).
+/// runs first, so the attach is catalog only (and waits for the phase where the
+/// columns become NOT NULL: backfill, or contract when the old application version may
+/// write NULLs until then).
 pub fn add_primary_key(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, pk: &PrimaryKey) {
     let index = Index {
         name: pk.name.clone(),
@@ -159,7 +174,14 @@ pub fn add_primary_key(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, pk: 
     let nullable = cx
         .current_table(t)
         .is_some_and(|table| pk.columns.iter().any(|c| table.column(c).is_none_or(|c| c.nullable)));
-    let phase = if nullable { Phase::Backfill } else { Phase::Expand };
+    let late = cx
+        .table(t)
+        .is_some_and(|table| pk.columns.iter().filter_map(|c| table.column(c)).any(|c| enforced_late(cx, t, c)));
+    let phase = match (late, nullable) {
+        (true, _) => Phase::Contract,
+        (false, true) => Phase::Backfill,
+        (false, false) => Phase::Expand,
+    };
     attach(r, cx, t, "PRIMARY KEY", &pk.name, &pk.name, &pk.columns, phase, &build);
     let step = r.steps.last_mut().expect("invariant: attach pushed a step");
     for column in &pk.columns {
@@ -203,6 +225,7 @@ pub(super) fn attach(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, kind: 
         None,
     )
     .undo(format!("ALTER TABLE {} DROP CONSTRAINT {}", t.sql(), quote_ident(name)))
+    .guard(guard::constraint_absent(t, name))
     .after(after)
     .creates(Obj::Constraint(t.clone(), name.to_string()))
     .creates(Obj::unique_key(t, columns));

@@ -5,8 +5,10 @@
 mod column;
 mod constraint;
 mod fill;
+mod guard;
 mod index;
 mod not_null;
+mod precondition;
 mod rewrite;
 pub(crate) mod sql;
 mod table;
@@ -79,7 +81,7 @@ pub fn steps_for(change: &Change, cx: &Context<'_>) -> Result<Vec<Draft>, PlanEr
             constraint::add_check(&mut r, cx, table, check, &check.name);
         }
         Change::AddForeignKey { table, foreign_key } => {
-            constraint::add_foreign_key(&mut r, cx, table, foreign_key, &foreign_key.name);
+            constraint::add_foreign_key(&mut r, cx, table, foreign_key, &foreign_key.name, true);
         }
         Change::DropConstraint { table, constraint } => constraint::drop_constraint(&mut r, cx, table, constraint),
         Change::ReplaceConstraint { table, old, new } => constraint::replace_constraint(&mut r, cx, table, old, new)?,

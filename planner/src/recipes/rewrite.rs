@@ -5,14 +5,25 @@
 
 use super::fill::{batched_update, create_trigger, drop_trigger};
 use super::index::build_index;
-use super::not_null::not_null_via_check;
+use super::not_null::{not_null_via_check, NotNull};
+use super::precondition;
 use super::sql::column_definition;
 use super::trigger::{self, TriggerNames};
-use super::{dotted, Context, Recipe};
+use super::{dotted, guard, Context, Recipe};
 use crate::error::PlanError;
 use crate::locks::{type_change_rewrites, AddColumn, Op};
 use crate::model::{derived_name, quote_ident, Column, Index, IndexKey, QualifiedName, SqlType, Table};
 use crate::step::{DbObject, Obj, Phase, StepKind};
+
+/// A conversion that maps distinct values to distinct values (an integer widened), so a
+/// unique key rebuilt on the new column cannot meet duplicates the old one had not.
+fn injective(from: &SqlType, to: &SqlType, column: &Column) -> bool {
+    const WIDER: &[(&str, &[&str])] = &[("int2", &["int4", "int8", "numeric"]), ("int4", &["int8", "numeric"]), ("int8", &["numeric"])];
+    let (Some(from), Some(to)) = (from.builtin_name(), to.builtin_name()) else {
+        return false;
+    };
+    column.using.is_none() && WIDER.iter().any(|(f, wider)| *f == from && wider.contains(&to))
+}
 
 pub fn alter_type(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &Column, from: &SqlType) -> Result<(), PlanError> {
     let c = quote_ident(&column.name);
@@ -43,7 +54,18 @@ pub fn alter_type(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &
     };
     let description = format!("{t}.{c} from {from} to {}", column.ty);
     let names = TriggerNames::new("sync", t, &column.name);
-    shadow_column(r, cx, t, &key, &column.name, &target, (&to_new, &to_old), &names, &description)?;
+    // Until the swap, the column still has its old type: the script run again after the
+    // swap must neither convert the converted values again nor swap again.
+    let unconverted = guard::column_of_type(t, &column.name, from);
+    let shadow = Shadow {
+        source: &column.name,
+        target: &target,
+        desired: column,
+        conversions: (&to_new, &to_old),
+        unconverted: &unconverted,
+    };
+    shadow_column(r, cx, t, &key, &shadow, &names, &description)?;
+    let counted = !injective(from, &column.ty, column);
     // Indexes and key constraints on the column are rebuilt on the new one; contract
     // gives them back their names.
     let mut swap: Vec<String> = vec![
@@ -54,6 +76,7 @@ pub fn alter_type(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &
     for index in table.indexes.iter().filter(|i| i.mentions(&column.name)) {
         let copy_name = derived_name(&[&index.name, "bellows_new"]);
         ready.push(build_index(r, cx, t, &substitute(index, &column.name, &temporary), &copy_name, Phase::Backfill));
+        count_duplicates(r, cx, t, index, counted);
         swap.push(format!("ALTER INDEX {} RENAME TO {}", t.sibling(copy_name).sql(), quote_ident(&index.name)));
     }
     let keys = table
@@ -80,6 +103,7 @@ pub fn alter_type(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &
             &copy_name,
             Phase::Backfill,
         ));
+        count_duplicates(r, cx, t, &index, counted);
         swap.push(format!(
             "ALTER TABLE {} ADD CONSTRAINT {} {kind} USING INDEX {}",
             t.sql(),
@@ -95,7 +119,7 @@ pub fn alter_type(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &
             .iter()
             .map(|c| if c == &column.name { temporary.clone() } else { c.clone() })
             .collect();
-        ready.push(super::constraint::add_foreign_key(r, cx, t, &copy, &copy_name));
+        ready.push(super::constraint::add_foreign_key(r, cx, t, &copy, &copy_name, false));
         swap.push(format!(
             "ALTER TABLE {} RENAME CONSTRAINT {} TO {}",
             t.sql(),
@@ -124,7 +148,9 @@ pub fn alter_type(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &
     });
     step.lock(Op::DropTrigger, cx.pg, t, None)
         .lock(Op::DropColumn, cx.pg, t, None)
-        .lock(Op::Rename, cx.pg, t, None);
+        .lock(Op::Rename, cx.pg, t, None)
+        .guard(unconverted)
+        .guard(guard::column_exists(t, &temporary));
     for id in ready
         .iter()
         .chain([format!("set-not-null:{}", dotted(t, &temporary))].iter().filter(|_| !column.nullable))
@@ -132,7 +158,30 @@ pub fn alter_type(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &
         step.after(id);
     }
     step.after(&format!("backfill:{}", dotted(t, &temporary)));
+    let swap_id = step.id.clone();
+    // Run again after the swap, the script adds the new column once more (the
+    // concurrent index builds on it cannot be skipped by a guard), converts nothing, and
+    // drops it here.
+    r.independent(
+        Phase::Contract,
+        StepKind::DropColumn,
+        format!("drop-column:{}", dotted(t, &temporary)),
+        format!("drop {t}.{} if a second run of the plan added it again after the swap", quote_ident(&temporary)),
+    )
+    .sql(format!("ALTER TABLE {} DROP COLUMN IF EXISTS {}", t.sql(), quote_ident(&temporary)))
+    .lock(Op::DropColumn, cx.pg, t, None)
+    .guard(guard::column_exists(t, &temporary))
+    .after(&swap_id);
     Ok(())
+}
+
+/// Counts the duplicates a unique key rebuilt on the converted values would meet, unless
+/// the conversion keeps distinct values distinct; on the step just pushed.
+fn count_duplicates(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, original: &Index, counted: bool) {
+    let found = precondition::duplicates(cx, t, original).filter(|_| counted && original.unique);
+    if let (Some((description, sql)), Some(step)) = (found, r.steps.last_mut()) {
+        step.precondition(description, sql);
+    }
 }
 
 /// A rename keeps both names working: the new column is added and kept in sync with
@@ -153,7 +202,16 @@ pub fn rename_column(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, old: &
     };
     let description = format!("{t}.{o} renamed to {n}");
     let names = TriggerNames::new("sync", t, &column.name);
-    shadow_column(r, cx, t, &key, &old.name, column, (&to_new, &to_old), &names, &description)?;
+    // Until contract drops the old column, there is something to copy.
+    let unconverted = guard::column_exists(t, &old.name);
+    let shadow = Shadow {
+        source: &old.name,
+        target: column,
+        desired: column,
+        conversions: (&to_new, &to_old),
+        unconverted: &unconverted,
+    };
+    shadow_column(r, cx, t, &key, &shadow, &names, &description)?;
     drop_trigger(r, cx, t, &names, &column.name, "sync");
     let step = r.step(
         Phase::Contract,
@@ -161,26 +219,35 @@ pub fn rename_column(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, old: &
         format!("drop-column:{}", dotted(t, &old.name)),
         format!("drop the old column {t}.{o}"),
     );
-    step.sql(format!("ALTER TABLE {} DROP COLUMN {o}", t.sql()))
+    step.sql(format!("ALTER TABLE {} DROP COLUMN IF EXISTS {o}", t.sql()))
         .lock(Op::DropColumn, cx.pg, t, None)
         .drops(Obj::Column(t.clone(), old.name.clone()));
     Ok(())
 }
 
+/// A new column kept beside an old one: the source it is copied from, the column it is
+/// added as, the column as desired (its final name and type), the conversions both
+/// ways, and the guard that holds until the copy is no longer needed.
+struct Shadow<'a> {
+    source: &'a str,
+    target: &'a Column,
+    desired: &'a Column,
+    conversions: (&'a str, &'a str),
+    unconverted: &'a str,
+}
+
 /// Adds `target` beside `source`, syncs them with triggers, copies existing rows in
 /// batches, and makes `target` NOT NULL through a validated check if it must be.
-#[allow(clippy::too_many_arguments)]
 fn shadow_column(
     r: &mut Recipe,
     cx: &Context<'_>,
     t: &QualifiedName,
     key: &[String],
-    source: &str,
-    target: &Column,
-    (to_new, to_old): (&str, &str),
+    shadow: &Shadow<'_>,
     names: &TriggerNames,
     what: &str,
 ) -> Result<(), PlanError> {
+    let (target, (to_new, to_old)) = (shadow.target, shadow.conversions);
     let n = quote_ident(&target.name);
     let plain = Column {
         default: None,
@@ -190,7 +257,7 @@ fn shadow_column(
     };
     let add_id = format!("add-column:{}", dotted(t, &target.name));
     let step = r.step(Phase::Expand, StepKind::AddColumn, add_id.clone(), format!("add column {t}.{n} for {what}"));
-    step.sql(format!("ALTER TABLE {} ADD COLUMN {}", t.sql(), column_definition(&plain, false)))
+    step.sql(format!("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {}", t.sql(), column_definition(&plain, false)))
         .lock(Op::AddColumn(AddColumn::default()), cx.pg, t, None)
         .undo(format!("ALTER TABLE {} DROP COLUMN IF EXISTS {n}", t.sql()))
         .needs(Obj::Table(t.clone()))
@@ -209,9 +276,10 @@ fn shadow_column(
         t,
         names,
         format!("add-sync-trigger:{}", dotted(t, &target.name)),
-        format!("keep {t}.{} and {t}.{n} in sync on every write", quote_ident(source)),
-        trigger::sync(names, t, source, &target.name, to_new, to_old, cx.pg),
-    );
+        format!("keep {t}.{} and {t}.{n} in sync on every write", quote_ident(shadow.source)),
+        trigger::sync(names, t, shadow.source, &target.name, to_new, to_old, cx.pg),
+    )
+    .guard(shadow.unconverted);
     let copy_id = batched_update(
         r,
         cx,
@@ -220,10 +288,25 @@ fn shadow_column(
         &target.name,
         &format!("{n} = {to_new}"),
         &format!("t.{n} IS DISTINCT FROM ({to_new})"),
-        &format!("copy {t}.{} into {t}.{n}", quote_ident(source)),
+        &format!("copy {t}.{} into {t}.{n}", quote_ident(shadow.source)),
     )?;
+    if let Some(step) = r.steps.last_mut() {
+        step.guard(shadow.unconverted);
+    }
     if !target.nullable {
-        not_null_via_check(r, cx, t, &target.name, Some(&add_id), Some(&copy_id));
+        // The old version writes the source; the sync trigger converts it. Only a
+        // NOT NULL source converted by a cast can never give a NULL.
+        let source_not_null = cx.current_table(t).and_then(|table| table.column(shadow.source)).is_some_and(|c| !c.nullable);
+        let late = !(source_not_null && shadow.desired.using.is_none());
+        let how = NotNull {
+            column: &target.name,
+            after: Some(&add_id),
+            filled_by: Some(&copy_id),
+            late,
+            precondition: late.then(|| precondition::converted_not_null(cx, t, shadow.source, shadow.desired)).flatten(),
+            guard: Some(shadow.unconverted.to_string()),
+        };
+        not_null_via_check(r, cx, t, how);
     }
     Ok(())
 }

@@ -26,7 +26,8 @@ pub fn column_definition(column: &Column, with_not_null: bool) -> String {
     sql
 }
 
-/// `CREATE [UNIQUE] INDEX [CONCURRENTLY] name ON table ...`, under `name`.
+/// `CREATE [UNIQUE] INDEX [CONCURRENTLY] IF NOT EXISTS name ON table ...`, under `name`:
+/// run again, it does nothing once the index is there.
 pub fn create_index(table: &QualifiedName, index: &Index, name: &str, concurrently: bool) -> String {
     let keys: Vec<String> = index
         .keys
@@ -47,7 +48,7 @@ pub fn create_index(table: &QualifiedName, index: &Index, name: &str, concurrent
         })
         .collect();
     let mut sql = format!(
-        "CREATE {}INDEX {}{} ON {}",
+        "CREATE {}INDEX {}IF NOT EXISTS {} ON {}",
         if index.unique { "UNIQUE " } else { "" },
         if concurrently { "CONCURRENTLY " } else { "" },
         quote_ident(name),

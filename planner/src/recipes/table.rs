@@ -1,7 +1,7 @@
 //! Recipes for whole tables, schemas, enums and comments.
 
 use super::sql::{column_definition, create_index, foreign_key_clause, ident_list};
-use super::{dotted, plain, Context, Recipe};
+use super::{dotted, guard, plain, Context, Recipe};
 use crate::change::{CommentTarget, EnumPosition};
 use crate::locks::{ConstraintKind, Op};
 use crate::model::{quote_ident, quote_literal, Enum, QualifiedName, Table};
@@ -29,6 +29,7 @@ pub fn create_enum(r: &mut Recipe, enum_type: &Enum) {
     )
     .sql(format!("CREATE TYPE {} AS ENUM ({})", enum_type.name.sql(), values.join(", ")))
     .undo(format!("DROP TYPE {}", enum_type.name.sql()))
+    .guard(guard::type_absent(&enum_type.name))
     .needs(Obj::Schema(enum_type.name.schema.clone()))
     .creates(Obj::Type(enum_type.name.clone()));
 }
@@ -60,7 +61,7 @@ pub fn drop_enum(r: &mut Recipe, name: &QualifiedName) {
         format!("drop-enum:{}", plain(name)),
         format!("drop enum {name}"),
     )
-    .sql(format!("DROP TYPE {}", name.sql()))
+    .sql(format!("DROP TYPE IF EXISTS {}", name.sql()))
     .drops(Obj::Type(name.clone()));
 }
 
@@ -91,7 +92,7 @@ pub fn create_table(r: &mut Recipe, cx: &Context<'_>, table: &Table) {
         format!("create-table:{}", plain(t)),
         format!("create table {t}"),
     );
-    step.sql(format!("CREATE TABLE {} (\n  {}\n)", t.sql(), parts.join(",\n  ")))
+    step.sql(format!("CREATE TABLE IF NOT EXISTS {} (\n  {}\n)", t.sql(), parts.join(",\n  ")))
         .lock(Op::CreateTable, cx.pg, t, None)
         .undo(format!("DROP TABLE {}", t.sql()))
         .needs(Obj::Schema(t.schema.clone()))
@@ -165,6 +166,7 @@ pub fn create_table(r: &mut Recipe, cx: &Context<'_>, table: &Table) {
         ))
         .lock(op, cx.pg, t, Some(&fk.references))
         .undo(format!("ALTER TABLE {} DROP CONSTRAINT {}", t.sql(), quote_ident(&fk.name)))
+        .guard(guard::constraint_absent(t, &fk.name))
         .needs(Obj::Table(t.clone()))
         .needs(Obj::Table(fk.references.clone()))
         .needs(Obj::unique_key(&fk.references, &fk.referenced_columns))
@@ -181,7 +183,7 @@ pub fn drop_table(r: &mut Recipe, cx: &Context<'_>, table: &Table) {
         format!("drop-table:{}", plain(t)),
         format!("drop table {t}"),
     );
-    step.sql(format!("DROP TABLE {}", t.sql()))
+    step.sql(format!("DROP TABLE IF EXISTS {}", t.sql()))
         .lock(Op::DropTable, cx.pg, t, None)
         .drops(Obj::Table(t.clone()));
     for fk in table.foreign_keys.iter().filter(|fk| &fk.references != t) {
@@ -229,6 +231,7 @@ pub fn rename_table(r: &mut Recipe, cx: &Context<'_>, from: &QualifiedName, to: 
             QualifiedName::new(to.schema.clone(), to.name.clone()).sql(),
             quote_ident(&from.name)
         ))
+        .guard(guard::is_table(from))
         .needs(Obj::Schema(to.schema.clone()))
         .creates(Obj::Table(to.clone()));
     r.step(
@@ -237,7 +240,7 @@ pub fn rename_table(r: &mut Recipe, cx: &Context<'_>, from: &QualifiedName, to: 
         format!("drop-view:{}", plain(from)),
         format!("drop the view {from} that kept the old name working"),
     )
-    .sql(format!("DROP VIEW {}", from.sql()))
+    .sql(format!("DROP VIEW IF EXISTS {}", from.sql()))
     .lock(Op::DropView, cx.pg, from, None)
     .removed(DbObject::View { name: from.clone() })
     .releases(Obj::Table(to.clone()));

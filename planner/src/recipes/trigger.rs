@@ -71,12 +71,14 @@ pub fn fill(names: &TriggerNames, table: &QualifiedName, column: &str, expr: &Ex
 }
 
 /// Triggers that keep `old` and `new` in step: a write that sets one sets the other,
-/// converted with `to_new` and `to_old`.
+/// converted with `to_new` and `to_old`. An update that changes neither, of a row the
+/// backfill has not copied yet (`new` still NULL), copies it: a NOT NULL check on `new`
+/// must not reject the old application version's update of a row it has not reached.
 pub fn sync(names: &TriggerNames, table: &QualifiedName, old: &str, new: &str, to_new: &str, to_old: &str, pg: PgVersion) -> Vec<String> {
     let (o, n) = (quote_ident(old), quote_ident(new));
     let body = format!(
         "BEGIN\n  IF TG_OP = 'INSERT' THEN\n    IF NEW.{n} IS NULL THEN\n      {to_new_assign}\n    ELSIF NEW.{o} IS NULL THEN\n      {to_old_assign}\n    END IF;\n  \
-         ELSIF NEW.{o} IS DISTINCT FROM OLD.{o} THEN\n    {to_new_assign}\n  ELSIF NEW.{n} IS DISTINCT FROM OLD.{n} THEN\n    {to_old_assign}\n  END IF;\n  RETURN NEW;\nEND",
+         ELSIF NEW.{o} IS DISTINCT FROM OLD.{o} THEN\n    {to_new_assign}\n  ELSIF NEW.{n} IS DISTINCT FROM OLD.{n} THEN\n    {to_old_assign}\n  ELSIF NEW.{n} IS NULL THEN\n    {to_new_assign}\n  END IF;\n  RETURN NEW;\nEND",
         to_new_assign = assign(new, to_new),
         to_old_assign = assign(old, to_old),
     );

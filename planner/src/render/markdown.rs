@@ -63,6 +63,9 @@ pub fn render_markdown(plan: &Plan) -> String {
                 step.cost,
                 if locks.is_empty() { String::new() } else { format!(": {}", locks.join(", ")) }
             );
+            for precondition in &step.preconditions {
+                let _ = writeln!(out, "\n  Checked before the plan starts: no {}.", escape(&precondition.description));
+            }
             let _ = writeln!(out, "\n  ```sql");
             for statement in step.statements() {
                 for line in statement.lines() {

@@ -55,7 +55,7 @@ pub fn render_text(plan: &Plan, color: bool) -> String {
     let _ = writeln!(
         out,
         "{} ({}), for PostgreSQL {}",
-        p.bold(&format!("Plan: {total} steps")),
+        p.bold(&format!("Plan: {total} step{}", if total == 1 { "" } else { "s" })),
         counts.join(", "),
         plan.pg_version
     );
@@ -105,6 +105,9 @@ fn step_text(out: &mut String, p: &Palette, number: usize, step: &Step) {
             "reads and writes go on"
         };
         let _ = writeln!(out, "     lock {} on {} ({}, {blocks})", lock.mode, lock.relation, p.cost(lock.cost));
+    }
+    for precondition in &step.preconditions {
+        let _ = writeln!(out, "     checked before the plan starts: no {}", precondition.description);
     }
     for statement in step.statements() {
         for (i, line) in statement.lines().enumerate() {

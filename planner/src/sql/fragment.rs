@@ -107,7 +107,8 @@ pub fn type_from_ast(type_name: &pg_query::protobuf::TypeName) -> Result<SqlType
             _ => 0,
         };
         if typmods.len() > most {
-            return Err(format!("{name} takes at most {most} type modifier(s), not {}", typmods.len()));
+            let modifiers = if most == 1 { "type modifier" } else { "type modifiers" };
+            return Err(format!("{name} takes at most {most} {modifiers}, not {}", typmods.len()));
         }
         if name == "interval" && !typmods.is_empty() {
             return Err("interval field restrictions are not supported; declare plain `interval`".into());

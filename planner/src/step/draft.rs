@@ -3,7 +3,7 @@
 
 use std::ops::{Deref, DerefMut};
 
-use super::{Backfill, DbObject, Step};
+use super::{Backfill, DbObject, Precondition, Step};
 use crate::locks::{relation_locks, Cost, Op, PgVersion};
 use crate::model::QualifiedName;
 
@@ -118,6 +118,27 @@ impl Draft {
                 None => self.step.locks.push(lock),
             }
         }
+        self
+    }
+
+    /// Adds a precondition: `sql` counts the rows `description` names, which would make
+    /// the step fail.
+    pub(crate) fn precondition(&mut self, description: impl Into<String>, sql: impl Into<String>) -> &mut Draft {
+        self.step.preconditions.push(Precondition {
+            description: description.into(),
+            sql: sql.into(),
+        });
+        self
+    }
+
+    /// Runs the step only while `condition` holds (see `Step::guard`); several
+    /// conditions must all hold.
+    pub(crate) fn guard(&mut self, condition: impl Into<String>) -> &mut Draft {
+        let condition = condition.into();
+        self.step.guard = Some(match self.step.guard.take() {
+            Some(earlier) => format!("{earlier} AND {condition}"),
+            None => condition,
+        });
         self
     }
 

@@ -89,6 +89,26 @@ pub struct Step {
     pub irreversible: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backfill: Option<Backfill>,
+    /// What must hold in the database for the step to succeed, each counted by a query
+    /// a runner evaluates before the plan changes anything (preflight).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preconditions: Vec<Precondition>,
+    /// A read-only SQL condition over the catalog, true while the step still has work
+    /// to do. A runner that cannot tell whether the step already ran (the SQL script,
+    /// run again after a failure) skips the step when it is false. Absent: the step's
+    /// SQL is safe to run again as it is (`IF NOT EXISTS`, `IF EXISTS`, idempotent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<String>,
+}
+
+/// A fact about the rows the step depends on, checked before anything changes: `sql`
+/// is one read-only query returning one `bigint`, the number of rows that would make
+/// the step fail (0: none); `description` says what it counts ("rows of public.users
+/// for which split_part(email, '@', 2) is NULL").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Precondition {
+    pub description: String,
+    pub sql: String,
 }
 
 /// A batched data change: keyset batches over a unique, NOT NULL key of the table.
@@ -138,6 +158,8 @@ impl Step {
             undo: Vec::new(),
             irreversible: None,
             backfill: None,
+            preconditions: Vec::new(),
+            guard: None,
         }
     }
 

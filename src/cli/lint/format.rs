@@ -33,8 +33,16 @@ pub fn text(reports: &Reports, color: bool) -> String {
             .collect();
         match source {
             Some(source) => out.push_str(&render_frames(source, &frames, color)),
-            None => frames.iter().for_each(|f| {
-                let _ = writeln!(out, "{}: {}: {}", report.path, f.code.as_deref().unwrap_or(""), f.message);
+            None => report.diagnostics.iter().zip(&frames).for_each(|(d, f)| {
+                let _ = writeln!(
+                    out,
+                    "{}:{}:{}: {}: {}",
+                    report.path,
+                    d.line,
+                    d.column,
+                    f.code.as_deref().unwrap_or(""),
+                    f.message
+                );
             }),
         }
     }
@@ -42,10 +50,18 @@ pub fn text(reports: &Reports, color: bool) -> String {
     let statements: usize = reports.iter().map(|(r, _)| r.statements.len()).sum();
     let _ = writeln!(
         out,
-        "{} file(s), {statements} statement(s): {errors} error(s), {warnings} warning(s)",
-        reports.len()
+        "{}, {}: {}, {}",
+        count(reports.len(), "file"),
+        count(statements, "statement"),
+        count(errors, "error"),
+        count(warnings, "warning")
     );
     out
+}
+
+/// `1 file`, `2 files`.
+pub fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 fn counts(reports: &Reports) -> (usize, usize) {
@@ -106,7 +122,13 @@ fn escape_property(text: &str) -> String {
 pub fn markdown(reports: &Reports) -> String {
     let mut out = String::from("## bellows lint\n\n");
     let (errors, warnings) = counts(reports);
-    let _ = writeln!(out, "{} file(s): **{errors} error(s)**, {warnings} warning(s)\n", reports.len());
+    let _ = writeln!(
+        out,
+        "{}: **{}**, {}\n",
+        count(reports.len(), "file"),
+        count(errors, "error"),
+        count(warnings, "warning")
+    );
     let _ = writeln!(
         out,
         "| file | statements | errors | warnings | rewrites | scans |\n|---|---:|---:|---:|---:|---:|"

@@ -20,7 +20,8 @@ use super::report::{render_source_errors, stderr_color, stdout_color};
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Migration files, or directories searched recursively for `*.sql`.
+    /// Migration files, directories searched recursively for `*.sql`, or `-` for
+    /// standard input.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Output format.
@@ -61,14 +62,14 @@ pub fn run(args: &LintArgs) -> Result<u8, Failure> {
     if args.assume_in_transaction {
         options.assume_in_transaction = Some(true);
     }
-    let files = discover::discover(&args.paths).map_err(|e| Failure::usage(anyhow::anyhow!(e)))?;
-    let reports: Vec<(FileReport, Option<String>)> = files
+    let sources = discover::discover(&args.paths).map_err(|e| Failure::usage(anyhow::anyhow!(e)))?;
+    let reports: Vec<(FileReport, Option<String>)> = sources
         .par_iter()
-        .map(|path| {
-            let input = discover::read(path);
+        .map(|source| {
+            let input = discover::read(source);
             match input.text {
                 Ok(text) => (lint_file(&input.path, &text, input.diesel_metadata.as_deref(), &options), Some(text)),
-                Err(message) => (FileReport::unreadable(&input.path, message), None),
+                Err(unreadable) => unreadable_report(&input.path, unreadable),
             }
         })
         .collect();
@@ -89,6 +90,22 @@ pub fn run(args: &LintArgs) -> Result<u8, Failure> {
     print!("{output}");
     let errors: usize = reports.iter().map(|(r, _)| r.errors()).sum();
     Ok(if errors > 0 { code::FINDINGS } else { code::SUCCESS })
+}
+
+/// The report of a file that cannot be linted, placed at the problem when it is a
+/// place in the file (the first byte that is not UTF-8), with the text around it.
+fn unreadable_report(path: &str, unreadable: discover::Unreadable) -> (FileReport, Option<String>) {
+    let mut report = FileReport::unreadable(path, unreadable.message);
+    let (Some(offset), Some(text)) = (unreadable.offset, unreadable.text) else {
+        return (report, None);
+    };
+    let (line, column) = planner::error::line_column(&text, offset);
+    let end = text[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8());
+    let (end_line, end_column) = planner::error::line_column(&text, end);
+    for d in &mut report.diagnostics {
+        (d.line, d.column, d.end_line, d.end_column, d.span) = (line, column, end_line, end_column, offset..end);
+    }
+    (report, Some(text))
 }
 
 /// Lint options from `--config`, or from bellows.toml found by walking up from the

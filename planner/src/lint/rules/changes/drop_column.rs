@@ -13,7 +13,7 @@ static META: RuleMeta = RuleMeta {
     default_enabled: true,
     summary: "a column dropped from an existing table",
     why: "The DROP itself is instant (ACCESS EXCLUSIVE, catalog only), but the application version still running reads and writes the column: its queries fail from the moment the migration commits until every instance runs the new version. Drop a column only after no deployed version uses it.",
-    alternative: "-- release 1: stop reading and writing users.legacy_name, and deploy it\n-- release 2 (bellows' contract phase, `bellows complete`):\nSELECT 1;",
+    alternative: "-- release 1: stop reading and writing users.legacy_name, and deploy it\n-- release 2 (bellows' contract phase):\nSELECT 1;",
 };
 
 impl Rule for DropColumn {

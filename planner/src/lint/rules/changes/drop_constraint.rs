@@ -16,7 +16,7 @@ static META: RuleMeta = RuleMeta {
     default_enabled: true,
     summary: "a constraint dropped from an existing table",
     why: "The DROP is instant but takes ACCESS EXCLUSIVE on the table, and dropping a foreign key takes ACCESS EXCLUSIVE on the referenced table too. The application version still running may rely on the constraint: ON CONFLICT needs its unique constraint, and code may rely on the checks and cascades it provides.",
-    alternative: "-- release 1: stop relying on the constraint, and deploy it\n-- release 2 (bellows' contract phase, `bellows complete`):\nSELECT 1;",
+    alternative: "-- release 1: stop relying on the constraint, and deploy it\n-- release 2 (bellows' contract phase):\nSELECT 1;",
 };
 
 impl Rule for DropConstraint {

@@ -14,7 +14,7 @@ static META: RuleMeta = RuleMeta {
     default_enabled: true,
     summary: "an existing table dropped",
     why: "The DROP is instant, but it takes ACCESS EXCLUSIVE on the table and on every table its foreign keys reference, and the application version still running fails on every query that uses the table from the moment the migration commits. The rows are gone unless backed up.",
-    alternative: "-- release 1: stop using public.sessions, and deploy it\n-- release 2 (bellows' contract phase, `bellows complete`), after a backup if needed:\nSELECT 1;",
+    alternative: "-- release 1: stop using public.sessions, and deploy it\n-- release 2 (bellows' contract phase), after a backup if needed:\nSELECT 1;",
 };
 
 impl Rule for DropTable {
