@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod bellows;
 pub mod blocking;
 pub mod examples;
 pub mod live;

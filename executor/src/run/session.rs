@@ -67,6 +67,17 @@ impl<'a> Session<'a> {
     pub async fn open(url: &DatabaseUrl, options: &'a Options, events: &'a dyn Events, cancel: Arc<AtomicBool>) -> Result<Session<'a>, ExecError> {
         let mut work = crate::connect(url).await?;
         let monitor = crate::connect(url).await?;
+        for pid in crate::advisory_lock::end_orphans(&mut work).await? {
+            events.emit(Event::CleanedUp {
+                step: String::new(),
+                object: format!("session {pid}, left running by an interrupted run"),
+            });
+        }
+        sqlx::query("SELECT pg_advisory_lock_shared($1)")
+            .bind(crate::advisory_lock::WORK_KEY)
+            .execute(&mut work)
+            .await
+            .map_err(ExecError::database("marking the work session"))?;
         let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
             .fetch_one(&mut work)
             .await
