@@ -188,7 +188,13 @@ fn main() {
     let inputs = inputs
         .into_iter()
         .map(|(path, size, count, name)| (path.display().to_string(), None, size, count, name))
-        .chain([(folder.display().to_string(), Some(folder_glob), bytes, folder_statements, "migrations/ (a folder)")]);
+        .chain([(
+            folder.display().to_string(),
+            Some(folder_glob),
+            bytes,
+            folder_statements,
+            "migrations/ (a folder)",
+        )]);
     for (path, glob, size, count, name) in inputs {
         let (path, size, count) = (path.as_str(), &size, &count);
         let mut commands = vec![(bellows, vec!["lint", "--format", "json", path])];

@@ -3,6 +3,7 @@
 
 mod discover;
 mod format;
+mod history;
 mod sarif;
 
 use std::io::{IsTerminal as _, Write as _};
@@ -11,9 +12,8 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use planner::lint::config::load_config;
-use planner::lint::{lint_file, FileReport, LintOptions, RULES};
+use planner::lint::{FileReport, History, LintOptions, RULES};
 use planner::locks::PgVersion;
-use rayon::prelude::*;
 
 use super::exit::{code, Failure};
 use super::report::{render_source_errors, stderr_color, stdout_color};
@@ -36,6 +36,14 @@ pub struct LintArgs {
     /// Plain .sql files are run inside one transaction by whatever applies them.
     #[arg(long)]
     pub assume_in_transaction: bool,
+    /// Lint each file on its own: do not replay the migrations before it in its folder
+    /// (sqlx, golang-migrate, goose, diesel, prisma layouts).
+    #[arg(long, conflicts_with = "from")]
+    pub no_history: bool,
+    /// The schema the migrations start from, as a schema.toml, instead of the
+    /// migrations before them in their folder.
+    #[arg(long, value_name = "FILE.toml")]
+    pub from: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -62,16 +70,12 @@ pub fn run(args: &LintArgs) -> Result<u8, Failure> {
         options.assume_in_transaction = Some(true);
     }
     let files = discover::discover(&args.paths).map_err(|e| Failure::usage(anyhow::anyhow!(e)))?;
-    let reports: Vec<(FileReport, Option<String>)> = files
-        .par_iter()
-        .map(|path| {
-            let input = discover::read(path);
-            match input.text {
-                Ok(text) => (lint_file(&input.path, &text, input.diesel_metadata.as_deref(), &options), Some(text)),
-                Err(message) => (FileReport::unreadable(&input.path, message), None),
-            }
-        })
-        .collect();
+    let start = match (&args.from, args.no_history) {
+        (Some(path), _) => history::Start::Seed(History::from_schema(&super::plan::load(path)?)),
+        (None, true) => history::Start::Nothing,
+        (None, false) => history::Start::Folder,
+    };
+    let reports: Vec<(FileReport, Option<String>)> = history::lint_all(&files, &start, &options);
     let output = match args.format {
         LintFormat::Text => format::text(&reports, stdout_color()),
         LintFormat::Json => {
