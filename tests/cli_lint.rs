@@ -209,6 +209,7 @@ fn json_follows_the_design_contract() {
         assert!(statement["sql"].is_string() && statement["transactional"].is_boolean(), "{statement}");
         assert!(statement["rewrite"].is_boolean() && statement["scan"].is_boolean(), "{statement}");
         assert!(statement["locks"].is_array(), "{statement}");
+        assert_eq!(statement["locks_known"], true, "{statement}");
     }
     assert_eq!(statements[1]["sql"], "CREATE INDEX t_a_idx ON t (a)");
     // A versioned (sqlx) file runs in one transaction.
@@ -250,11 +251,14 @@ fn markdown_has_a_summary_table_per_file() {
     let run = dir.run(&["lint", "--format", "markdown", "."]);
     assert_eq!(run.code, 1, "{run:?}");
     let md = &run.stdout;
-    assert!(md.contains("| file | statements | errors | warnings | rewrites | scans |"), "{md}");
+    assert!(
+        md.contains("| file | statements | errors | warnings | rewrites | scans | locks unknown |"),
+        "{md}"
+    );
     let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| `")).collect();
     assert_eq!(rows.len(), 2, "{md}");
-    assert!(rows[0].contains("0001_safe.sql`") && rows[0].ends_with("| 2 | 0 | 0 | 0 | 1 |"), "{md}");
-    assert!(rows[1].contains("0002_risky.sql`") && rows[1].ends_with("| 1 | 1 | 0 | 0 | 1 |"), "{md}");
+    assert!(rows[0].contains("0001_safe.sql`") && rows[0].ends_with("| 2 | 0 | 0 | 0 | 1 | 0 |"), "{md}");
+    assert!(rows[1].contains("0002_risky.sql`") && rows[1].ends_with("| 1 | 1 | 0 | 0 | 1 | 0 |"), "{md}");
     assert!(md.contains("`BW101` create-index-non-concurrently (line 1, column 1)"), "{md}");
 }
 
@@ -626,4 +630,29 @@ fn from_seeds_the_history_with_a_schema_file() {
     assert_eq!(rules, ["BW102", "BW101", "BW140"], "{run:?}");
     let bad = dir.run(&["lint", "--from", "missing.toml", "migrations/0003_widen.sql"]);
     assert_eq!(bad.code, 5, "{bad:?}");
+}
+
+#[test]
+fn statements_whose_locks_are_unknown_are_never_shown_as_lock_free() {
+    let dir = Dir::new("unknown-locks");
+    dir.write(
+        "0001_mixed.sql",
+        "CREATE EXTENSION IF NOT EXISTS pgcrypto;\nDO $$ BEGIN PERFORM 1; END $$;\nCREATE TYPE mood AS ENUM ('sad', 'ok');\nUPDATE users SET active = true;\n",
+    );
+    let json = dir.run(&["lint", "--format", "json", "0001_mixed.sql"]).json();
+    let statements = json["files"][0]["statements"].as_array().expect("statements");
+    let known: Vec<bool> = statements.iter().map(|s| s["locks_known"].as_bool().expect("locks_known")).collect();
+    assert_eq!(known, [false, false, true, true]);
+    // A write to every row holds a row lock on each until commit.
+    assert_eq!(
+        statements[3]["locks"],
+        serde_json::json!([{ "relation": "public.users", "mode": "RowExclusiveLock", "every_row": true }])
+    );
+    let text = dir.run(&["lint", "0001_mixed.sql"]);
+    assert!(
+        text.stdout.contains(
+            "note: 0001_mixed.sql: bellows does not know what 2 statement(s) lock, so they may block anything: line 1 (CREATE EXTENSION), line 2 (DO $$)"
+        ),
+        "{text:?}"
+    );
 }

@@ -91,9 +91,10 @@ pub fn facts(op: Op, pg: PgVersion) -> Vec<Fact> {
         // EXCLUSIVE (CREATE INDEX docs, "Building Indexes Concurrently").
         Op::CreateIndex { concurrently: false } => vec![target(ShareLock, Scan)],
         Op::CreateIndex { concurrently: true } => vec![target(ShareUpdateExclusiveLock, Scan)],
-        // IF NOT EXISTS checks the name after locking the table, then builds nothing.
-        Op::IndexExists { concurrently: false } => vec![target(ShareLock, Instant)],
-        Op::IndexExists { concurrently: true } => vec![target(ShareUpdateExclusiveLock, Instant)],
+        // IF NOT EXISTS checks the name after locking the table, then builds nothing; a
+        // partitioned table has no rows of its own.
+        Op::IndexWithoutBuild { concurrently: false } => vec![target(ShareLock, Instant)],
+        Op::IndexWithoutBuild { concurrently: true } => vec![target(ShareUpdateExclusiveLock, Instant)],
         Op::DropIndex { concurrently: false } => vec![target(AccessExclusiveLock, Instant)],
         Op::DropIndex { concurrently: true } => vec![target(ShareUpdateExclusiveLock, Instant)],
         // PostgreSQL 12+ renames an index under SHARE UPDATE EXCLUSIVE.

@@ -38,8 +38,10 @@ pub enum Op {
     CreateIndex {
         concurrently: bool,
     },
-    /// `CREATE INDEX IF NOT EXISTS` of an index that exists: the lock, and nothing else.
-    IndexExists {
+    /// `CREATE INDEX` that builds nothing under its lock: `IF NOT EXISTS` of an index
+    /// that exists, or the index of a partitioned table itself (whose partitions are
+    /// built, each on its own).
+    IndexWithoutBuild {
         concurrently: bool,
     },
     DropIndex {

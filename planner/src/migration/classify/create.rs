@@ -108,15 +108,20 @@ pub(super) fn create_index(index: &IndexStmt, state: &State) -> Vec<Action> {
     };
     let concurrently = index.concurrent;
     if index.if_not_exists && !index.idxname.is_empty() && state.indexes.contains_key(&table.sibling(index.idxname.clone())) {
-        return vec![Action::new(Op::IndexExists { concurrently }, table)];
+        return vec![Action::new(Op::IndexWithoutBuild { concurrently }, table)];
     }
     let op = Op::CreateIndex { concurrently };
-    // On a partitioned table (without ONLY) the index is built on every partition too.
+    if !state.partition_keys.contains_key(&table) {
+        return vec![Action::new(op, table)];
+    }
+    // A partitioned table has no rows; without ONLY the index is built on every partition.
     let partitions = match index.relation.as_ref() {
         Some(r) if r.inh => state.descendants(&table),
         _ => Vec::new(),
     };
-    std::iter::once(table).chain(partitions).map(|t| Action::new(op, t)).collect()
+    std::iter::once(Action::new(Op::IndexWithoutBuild { concurrently }, table))
+        .chain(partitions.into_iter().map(|t| Action::new(op, t)))
+        .collect()
 }
 
 /// `CREATE FUNCTION`: a body in SQL (`LANGUAGE sql` or `BEGIN ATOMIC`) is parsed and

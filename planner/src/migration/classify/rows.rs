@@ -6,7 +6,7 @@
 use pg_query::protobuf::{node::Node as N, AlterDomainStmt, GrantTargetType, ObjectType};
 use pg_query::NodeEnum;
 
-use super::{lock_mode, query_relations, range_var, Action};
+use super::{lock_mode, range_var, Action};
 use crate::locks::Op;
 use crate::migration::ast;
 use crate::migration::state::State;
@@ -15,18 +15,22 @@ use crate::model::QualifiedName;
 pub(super) fn actions(node: &NodeEnum, state: &State) -> Vec<Action> {
     let act = Action::new;
     match node {
-        NodeEnum::SelectStmt(select) if !select.from_clause.is_empty() || select.with_clause.is_some() => {
-            ast::named_relations(node).into_iter().map(|r| act(Op::Read, r)).collect()
-        }
+        NodeEnum::SelectStmt(select) if !select.from_clause.is_empty() || select.with_clause.is_some() => reads(select, node),
         NodeEnum::InsertStmt(s) => {
             let Some(target) = s.relation.as_ref().map(ast::relation) else {
                 return Vec::new();
             };
             // `INSERT ... SELECT ... FROM` reads its sources; a list of VALUES (walked only
             // when it names tables, which long data migrations do not) reads nothing.
-            let reads = matches!(s.select_stmt.as_deref().and_then(|q| q.node.as_ref()), Some(N::SelectStmt(q)) if !q.from_clause.is_empty() || q.with_clause.is_some());
-            let sources = if reads { query_relations(s.select_stmt.as_deref()) } else { Vec::new() };
-            others(act(Op::InsertRows, target), sources)
+            let reads_rows = matches!(s.select_stmt.as_deref().and_then(|q| q.node.as_ref()), Some(N::SelectStmt(q)) if !q.from_clause.is_empty() || q.with_clause.is_some());
+            let sources = match s.select_stmt.as_deref().and_then(|q| q.node.as_ref()) {
+                Some(q @ N::SelectStmt(select)) if reads_rows => reads(select, q),
+                _ => Vec::new(),
+            };
+            let target = act(Op::InsertRows, target);
+            std::iter::once(target.clone())
+                .chain(sources.into_iter().filter(|a| a.table != target.table))
+                .collect()
         }
         NodeEnum::UpdateStmt(s) => {
             let Some(target) = s.relation.as_ref().map(ast::relation) else {
@@ -93,6 +97,22 @@ pub(super) fn actions(node: &NodeEnum, state: &State) -> Vec<Action> {
         }
         _ => Vec::new(),
     }
+}
+
+/// What a query reads: every row of the tables of its `FROM` when it has neither a
+/// `WHERE` nor a `LIMIT` (the plan can only scan them), the other tables it names
+/// without knowing how much.
+fn reads(select: &pg_query::protobuf::SelectStmt, node: &NodeEnum) -> Vec<Action> {
+    let whole = select.where_clause.is_none() && select.limit_count.is_none();
+    let scanned: Vec<QualifiedName> = if whole {
+        select.from_clause.iter().filter_map(range_var).collect()
+    } else {
+        Vec::new()
+    };
+    ast::named_relations(node)
+        .into_iter()
+        .map(|r| Action::new(if scanned.contains(&r) { Op::ReadAll } else { Op::Read }, r))
+        .collect()
 }
 
 /// The action on the target, then reads of the other relations the statement names.
