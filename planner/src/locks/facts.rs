@@ -163,6 +163,17 @@ pub fn facts(op: Op, pg: PgVersion) -> Vec<Fact> {
     }
 }
 
+/// The lock `op` takes on each existing index it rebuilds, beside its table's: REINDEX
+/// takes ACCESS EXCLUSIVE on the index (REINDEX docs), so queries whose plans would use
+/// it wait, reads included; CONCURRENTLY only SHARE UPDATE EXCLUSIVE.
+pub fn index_lock(op: Op) -> Option<LockMode> {
+    match op {
+        Op::Reindex { concurrently: false } => Some(LockMode::AccessExclusiveLock),
+        Op::Reindex { concurrently: true } => Some(LockMode::ShareUpdateExclusiveLock),
+        _ => None,
+    }
+}
+
 /// True when `op` holds a row lock on every row of its table until the transaction
 /// ends: writers of any row wait, whatever the table lock lets through.
 pub fn locks_every_row(op: Op) -> bool {

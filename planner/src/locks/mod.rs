@@ -6,7 +6,7 @@ mod mode;
 mod op;
 mod type_change;
 
-pub use facts::{facts, locks_every_row, Fact, Role};
+pub use facts::{facts, index_lock, locks_every_row, Fact, Role};
 pub use mode::{Cost, LockMode, PgVersion, RelationLock};
 pub use op::{AddColumn, ConstraintKind, DefaultKind, Op};
 pub use type_change::{may_skip_rewrite_to, type_change_rewrites, type_change_rewrites_in_session};

@@ -209,21 +209,38 @@ fn add_column(column: &pg_query::protobuf::ColumnDef, table: &QualifiedName, sta
         table.clone(),
     )];
     for c in ast::constraints(&column.constraints) {
-        match ast::constr_type(c) {
-            // A new column without a default is NULL in every row, so PostgreSQL marks its foreign key valid without
-            // checking (transformFKConstraints: "adding a column with NULL default, we can safely skip validation").
-            ConstrType::ConstrForeign if default == DefaultKind::None && !identity && !generated_stored => {
-                let mut action = add_constraint(c, table);
-                if let Op::AddConstraint { validated, .. } = &mut action.op {
-                    *validated = false;
-                }
-                out.push(action);
-            }
-            ConstrType::ConstrForeign | ConstrType::ConstrCheck | ConstrType::ConstrUnique | ConstrType::ConstrPrimary => out.push(add_constraint(c, table)),
-            _ => {}
+        if matches!(
+            ast::constr_type(c),
+            ConstrType::ConstrForeign | ConstrType::ConstrCheck | ConstrType::ConstrUnique | ConstrType::ConstrPrimary
+        ) {
+            out.push(add_column_constraint(c, column, table));
         }
     }
     out
+}
+
+/// The action of a constraint declared on a column that `ADD COLUMN` adds. A new column
+/// without a default is NULL in every row, so PostgreSQL marks its foreign key valid
+/// without checking (transformFKConstraints: "adding a column with NULL default, we can
+/// safely skip validation").
+pub fn add_column_constraint(c: &Constraint, column: &pg_query::protobuf::ColumnDef, table: &QualifiedName) -> Action {
+    let mut action = add_constraint(c, table);
+    let filled = ast::constraints(&column.constraints).any(|k| {
+        matches!(
+            ast::constr_type(k),
+            ConstrType::ConstrDefault | ConstrType::ConstrIdentity | ConstrType::ConstrGenerated
+        ) && !(ast::constr_type(k) == ConstrType::ConstrDefault && k.raw_expr.as_deref().is_some_and(is_null))
+    }) || column.raw_default.is_some()
+        || ast::is_serial(column);
+    if let (ConstrType::ConstrForeign, false, Op::AddConstraint { validated, .. }) = (ast::constr_type(c), filled, &mut action.op) {
+        *validated = false;
+    }
+    action
+}
+
+/// `NULL`, as a default that fills nothing.
+fn is_null(node: &pg_query::protobuf::Node) -> bool {
+    matches!(&node.node, Some(N::AConst(c)) if c.isnull)
 }
 
 /// `RENAME`: of an index, only the index is locked (SHARE UPDATE EXCLUSIVE since

@@ -20,7 +20,7 @@ use super::state::State;
 use crate::locks::{facts, locks_every_row, relation_locks, Cost, LockMode, Op, PgVersion, RelationLock};
 use crate::model::QualifiedName;
 use alter_table::alter_table;
-pub use alter_table::{add_constraint, constraint_kind, proven_not_null};
+pub use alter_table::{add_column_constraint, add_constraint, constraint_kind, proven_not_null};
 use drop::drop_stmt;
 pub use known::locks_known;
 
