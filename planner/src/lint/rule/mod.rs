@@ -5,6 +5,7 @@
 
 pub mod added_constraints;
 pub mod commands;
+pub mod recreated;
 pub mod type_design;
 pub mod wording;
 
