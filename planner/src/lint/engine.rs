@@ -74,7 +74,7 @@ impl<'a> Linter<'a> {
         // A rollback part runs after the up parts; what it does is not carried on.
         let mut state = match (unit.down, self.known.take()) {
             (true, Some(known)) => {
-                let state = known.clone();
+                let state = known.for_rollback(&self.text[unit.range.clone()]);
                 self.known = Some(known);
                 state
             }

@@ -4,7 +4,7 @@
 //! the state it ends with, so a folder costs one pass over its files. A desired-state
 //! file can seed it instead.
 
-use super::parse::parse_statements;
+use super::parse::{parse_statements, Parsed};
 use super::source::{self, Wrapping};
 use super::state::{KnownConstraint, State};
 use super::track;
@@ -106,15 +106,26 @@ impl History {
         }
         let (_, units) = source::units(path, text, diesel_metadata, None);
         for unit in units.into_iter().filter(|u| !u.down) {
-            if unit.wrapping == Wrapping::Transaction {
-                self.state.begin(false);
+            self.next_unit(unit.wrapping);
+            self.apply(&parse_statements(text, unit.range));
+        }
+        self.carry();
+    }
+
+    /// Ends the unit being replayed, and starts one the tool runs as `wrapping` says.
+    pub(crate) fn next_unit(&mut self, wrapping: Wrapping) {
+        self.carry();
+        if wrapping == Wrapping::Transaction {
+            self.state.begin(false);
+        }
+    }
+
+    /// Replays statements of the current unit.
+    pub(crate) fn apply(&mut self, statements: &[Parsed]) {
+        for statement in statements {
+            if let Ok(node) = &statement.result {
+                track::apply(node, &mut self.state);
             }
-            for statement in parse_statements(text, unit.range) {
-                if let Ok(node) = &statement.result {
-                    track::apply(node, &mut self.state);
-                }
-            }
-            self.carry();
         }
     }
 

@@ -13,6 +13,7 @@ pub mod classify;
 pub mod folder;
 pub mod history;
 pub mod parse;
+mod rollback;
 pub mod source;
 pub mod split;
 pub mod state;

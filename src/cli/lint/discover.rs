@@ -12,20 +12,30 @@ pub struct Input {
     pub diesel_metadata: Option<String>,
 }
 
+/// The files to lint, and the directories they were found in by walking: every
+/// `*.sql` below those is among the files.
+pub struct Discovered {
+    pub files: Vec<PathBuf>,
+    pub walked: Vec<String>,
+}
+
 /// Expands `paths` into files. A path that does not exist is an error.
-pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+pub fn discover(paths: &[PathBuf]) -> Result<Discovered, String> {
     let mut files = Vec::new();
+    let mut walked = Vec::new();
     for path in paths {
         if path.is_dir() {
             walk(path, &mut files);
+            walked.push(path.to_string_lossy().trim_end_matches(['/', '\\']).to_string());
         } else if path.exists() {
             files.push(path.clone());
         } else {
             return Err(format!("{}: no such file or directory", path.display()));
         }
     }
-    files.dedup();
-    Ok(files)
+    // Compared as bytes: `Path` comparison parses components.
+    files.dedup_by(|a, b| a.as_os_str() == b.as_os_str());
+    Ok(Discovered { files, walked })
 }
 
 fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
@@ -33,12 +43,22 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
         files.push(dir.to_path_buf());
         return;
     };
-    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for entry in entries {
-        if entry.is_dir() {
+    // The directory entry says whether it is a directory (no `stat`, except for a
+    // symbolic link, which is followed); the names decide the order, as bytes.
+    let mut entries: Vec<(std::ffi::OsString, bool, PathBuf)> = entries
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let kind = e.file_type().ok()?;
+            let path = e.path();
+            let dir = kind.is_dir() || (kind.is_symlink() && path.is_dir());
+            Some((e.file_name(), dir, path))
+        })
+        .collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, dir, entry) in entries {
+        if dir {
             walk(&entry, files);
-        } else if entry.extension().is_some_and(|e| e == "sql") {
+        } else if Path::new(&name).extension().is_some_and(|e| e == "sql") {
             files.push(entry);
         }
     }

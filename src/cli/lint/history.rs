@@ -2,17 +2,17 @@
 //! folder whose history they belong to (`planner::migration::folder`); each group is
 //! read in its tool's order from the first migration of the folder, the files before
 //! a linted one replayed without being reported, each linted file carrying its state on
-//! to the next. So a folder costs one pass over its files, and folders are linted side
-//! by side.
+//! to the next. So a folder costs one pass over its files; `schedule` runs the folders
+//! side by side.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use planner::lint::{lint_after, FileReport, History, LintOptions};
+use planner::lint::{FileReport, History, LintOptions};
 use planner::migration::folder::{place, run_order, Place};
-use rayon::prelude::*;
 
-use super::discover;
+use super::discover::Discovered;
+use super::schedule::{self, Step};
 
 /// Where every linted file's history starts.
 pub enum Start {
@@ -29,7 +29,8 @@ pub type Linted = (FileReport, Option<String>);
 
 /// Lints `files`, each after its history as `start` says; the reports come back in the
 /// order of `files`.
-pub fn lint_all(files: &[PathBuf], start: &Start, options: &LintOptions) -> Vec<Linted> {
+pub fn lint_all(found: &Discovered, start: &Start, options: &LintOptions) -> Vec<Linted> {
+    let files = &found.files;
     let mut jobs: Vec<Vec<Step>> = Vec::new();
     let mut folders: BTreeMap<String, Vec<(usize, Place)>> = BTreeMap::new();
     for (index, path) in files.iter().enumerate() {
@@ -40,47 +41,40 @@ pub fn lint_all(files: &[PathBuf], start: &Start, options: &LintOptions) -> Vec<
         }
     }
     for (folder, requested) in folders {
-        jobs.push(chain(&folder, requested, files, matches!(start, Start::Folder)));
+        // A folder inside a walked directory: its migrations are all among the files.
+        let inside = |dir: &String| folder == *dir || folder.strip_prefix(dir.as_str()).is_some_and(|rest| rest.starts_with(['/', '\\']));
+        let listed = !found.walked.iter().any(inside);
+        jobs.push(chain(&folder, requested, files, matches!(start, Start::Folder) && listed));
     }
-    // The longest histories first, so that no core waits for one at the end.
-    jobs.sort_by_key(|job| std::cmp::Reverse(job.len()));
-    let mut done: Vec<(usize, Linted)> = jobs.par_iter().flat_map_iter(|job| run(job, start, options)).collect();
+    let mut done = schedule::run(jobs, start, options);
     done.sort_by_key(|(index, _)| *index);
     done.into_iter().map(|(_, linted)| linted).collect()
 }
 
-/// What to do with one file of a history.
-enum Step {
-    /// Lint requested file `index`.
-    Lint(usize, PathBuf),
-    /// Replay a migration that ran before a requested one.
-    Replay(PathBuf),
-}
-
-impl Step {
-    fn path(&self) -> &Path {
-        match self {
-            Step::Lint(_, path) | Step::Replay(path) => path,
-        }
-    }
-}
-
 /// The steps of one folder: its migrations in run order up to the last requested file;
-/// those not requested are replayed when `replay`, else left out.
+/// those not requested are listed and replayed when `replay`, else left out.
 fn chain(folder: &str, requested: Vec<(usize, Place)>, files: &[PathBuf], replay: bool) -> Vec<Step> {
-    let mut all: Vec<(PathBuf, Place)> = if replay { migrations_in(folder) } else { Vec::new() };
+    // Paths compare as text: `Path` comparison parses components, and a folder has thousands.
+    let text = |path: &Path| path.to_string_lossy().into_owned();
+    let wanted: BTreeMap<String, usize> = requested.iter().map(|(i, _)| (text(&files[*i]), *i)).collect();
+    let mut all: Vec<(String, PathBuf, Place)> = if replay {
+        migrations_in(folder).into_iter().map(|(p, placed)| (text(&p), p, placed)).collect()
+    } else {
+        Vec::new()
+    };
+    let listed: std::collections::BTreeSet<String> = all.iter().map(|(t, ..)| t.clone()).collect();
     for (index, placed) in &requested {
-        if !all.iter().any(|(p, _)| p == &files[*index]) {
-            all.push((files[*index].clone(), placed.clone()));
+        let key = text(&files[*index]);
+        if !listed.contains(&key) {
+            all.push((key, files[*index].clone(), placed.clone()));
         }
     }
-    all.sort_by(|a, b| run_order((&a.1, &a.0.to_string_lossy()), (&b.1, &b.0.to_string_lossy())));
-    let wanted = |path: &Path| requested.iter().find(|(i, _)| files[*i] == path).map(|(i, _)| *i);
-    let last = all.iter().rposition(|(p, _)| wanted(p).is_some()).map_or(0, |i| i + 1);
+    all.sort_by(|a, b| run_order((&a.2, &a.0), (&b.2, &b.0)));
+    let last = all.iter().rposition(|(t, ..)| wanted.contains_key(t)).map_or(0, |i| i + 1);
     all.truncate(last);
     all.into_iter()
-        .filter_map(|(path, placed)| match wanted(&path) {
-            Some(index) => Some(Step::Lint(index, path)),
+        .filter_map(|(key, path, placed)| match wanted.get(&key) {
+            Some(&index) => Some(Step::Lint(index, path)),
             // A rollback that is not linted adds nothing to the history.
             None => (!placed.down).then_some(Step::Replay(path)),
         })
@@ -114,28 +108,6 @@ fn migrations_in(folder: &str) -> Vec<(PathBuf, Place)> {
             }
         } else {
             consider(path);
-        }
-    }
-    out
-}
-
-/// Runs one job's steps in order, returning the reports of the files it lints.
-fn run(steps: &[Step], start: &Start, options: &LintOptions) -> Vec<(usize, Linted)> {
-    let mut history = match start {
-        Start::Seed(seed) => seed.clone(),
-        Start::Folder | Start::Nothing => History::new(),
-    };
-    let mut out = Vec::new();
-    for step in steps {
-        let input = discover::read(step.path());
-        match (step, input.text) {
-            (Step::Replay(_), Ok(text)) => history.replay(&input.path, &text, input.diesel_metadata.as_deref()),
-            (Step::Replay(_), Err(_)) => {}
-            (Step::Lint(index, _), Ok(text)) => {
-                let report = lint_after(&mut history, &input.path, &text, input.diesel_metadata.as_deref(), options);
-                out.push((*index, (report, Some(text))));
-            }
-            (Step::Lint(index, _), Err(message)) => out.push((*index, (FileReport::unreadable(&input.path, message), None))),
         }
     }
     out

@@ -5,6 +5,7 @@ mod discover;
 mod format;
 mod history;
 mod sarif;
+mod schedule;
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
@@ -69,13 +70,13 @@ pub fn run(args: &LintArgs) -> Result<u8, Failure> {
     if args.assume_in_transaction {
         options.assume_in_transaction = Some(true);
     }
-    let files = discover::discover(&args.paths).map_err(|e| Failure::usage(anyhow::anyhow!(e)))?;
+    let found = discover::discover(&args.paths).map_err(|e| Failure::usage(anyhow::anyhow!(e)))?;
     let start = match (&args.from, args.no_history) {
         (Some(path), _) => history::Start::Seed(History::from_schema(&super::plan::load(path)?)),
         (None, true) => history::Start::Nothing,
         (None, false) => history::Start::Folder,
     };
-    let reports: Vec<(FileReport, Option<String>)> = history::lint_all(&files, &start, &options);
+    let reports: Vec<(FileReport, Option<String>)> = history::lint_all(&found, &start, &options);
     let output = match args.format {
         LintFormat::Text => format::text(&reports, stdout_color()),
         LintFormat::Json => {
