@@ -180,12 +180,27 @@ fn main() {
         Some(v) => println!("squawk found: {}", String::from_utf8_lossy(&v.stdout).trim()),
         None => println!("squawk not on PATH (pip install squawk-cli): no side-by-side comparison"),
     }
-    for (path, size, count, name) in &inputs {
-        let path = path.to_str().expect("a UTF-8 path");
+    // The folder as CI lints it: every file, each after the history of its migration
+    // folder (bellows replays the files before it; squawk reads each file alone).
+    let folder = root.join("migrations");
+    let folder_glob = format!("{}/**/*.sql", folder.display());
+    let folder_statements = statements(&reports);
+    let inputs = inputs
+        .into_iter()
+        .map(|(path, size, count, name)| (path.display().to_string(), None, size, count, name))
+        .chain([(
+            folder.display().to_string(),
+            Some(folder_glob),
+            bytes,
+            folder_statements,
+            "migrations/ (a folder)",
+        )]);
+    for (path, glob, size, count, name) in inputs {
+        let (path, size, count) = (path.as_str(), &size, &count);
         let mut commands = vec![(bellows, vec!["lint", "--format", "json", path])];
         if squawk_version.is_some() {
             // The same kind of output for both: JSON, not the terminal rendering.
-            commands.push((squawk.as_str(), vec!["--reporter", "json", path]));
+            commands.push((squawk.as_str(), vec!["--reporter", "json", glob.as_deref().unwrap_or(path)]));
         }
         let mut medians = turns(&commands, PROCESS_RUNS).into_iter();
         let ours = medians.next().expect("bellows ran").expect("run bellows lint");

@@ -251,6 +251,7 @@ fn json_follows_the_design_contract() {
         assert!(statement["sql"].is_string() && statement["transactional"].is_boolean(), "{statement}");
         assert!(statement["rewrite"].is_boolean() && statement["scan"].is_boolean(), "{statement}");
         assert!(statement["locks"].is_array(), "{statement}");
+        assert_eq!(statement["locks_known"], true, "{statement}");
     }
     assert_eq!(statements[1]["sql"], "CREATE INDEX t_a_idx ON t (a)");
     // A versioned (sqlx) file runs in one transaction.
@@ -292,11 +293,14 @@ fn markdown_has_a_summary_table_per_file() {
     let run = dir.run(&["lint", "--format", "markdown", "."]);
     assert_eq!(run.code, 1, "{run:?}");
     let md = &run.stdout;
-    assert!(md.contains("| file | statements | errors | warnings | rewrites | scans |"), "{md}");
+    assert!(
+        md.contains("| file | statements | errors | warnings | rewrites | scans | locks unknown |"),
+        "{md}"
+    );
     let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| `")).collect();
     assert_eq!(rows.len(), 2, "{md}");
-    assert!(rows[0].contains("0001_safe.sql`") && rows[0].ends_with("| 2 | 0 | 0 | 0 | 1 |"), "{md}");
-    assert!(rows[1].contains("0002_risky.sql`") && rows[1].ends_with("| 1 | 1 | 0 | 0 | 1 |"), "{md}");
+    assert!(rows[0].contains("0001_safe.sql`") && rows[0].ends_with("| 2 | 0 | 0 | 0 | 1 | 0 |"), "{md}");
+    assert!(rows[1].contains("0002_risky.sql`") && rows[1].ends_with("| 1 | 1 | 0 | 0 | 1 | 0 |"), "{md}");
     assert!(md.contains("`BW101` create-index-non-concurrently (line 1, column 1)"), "{md}");
 }
 
@@ -576,4 +580,121 @@ fn rules_with_an_unknown_name_exits_5_with_a_suggestion() {
     let run = bellows(&std::env::temp_dir(), &["rules", "create-index-non-concurrent"]);
     assert_eq!(run.code, 5, "{run:?}");
     assert!(run.stderr.contains("did you mean `create-index-non-concurrently`?"), "{run:?}");
+}
+
+/// A sqlx folder whose last migration changes what the first one made.
+fn history_folder(name: &str) -> Dir {
+    let dir = Dir::new(name);
+    dir.write(
+        "migrations/0001_init.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, handle varchar(20) NOT NULL, bio varchar(100));\nCREATE INDEX users_handle ON users (handle);\n",
+    );
+    dir.write(
+        "migrations/0002_orgs.sql",
+        "CREATE TABLE orgs (id bigint PRIMARY KEY);\nCREATE INDEX orgs_id ON orgs (id);\n",
+    );
+    dir.write(
+        "migrations/0003_widen.sql",
+        "ALTER TABLE users ALTER COLUMN handle TYPE varchar(50), ALTER COLUMN bio TYPE text;\nDROP INDEX users_handle;\nCREATE INDEX orgs_id2 ON orgs (id);\n",
+    );
+    dir.write("migrations/0003_widen.down.sql", "ALTER TABLE users ALTER COLUMN handle TYPE varchar(20);\n");
+    dir
+}
+
+/// (rule, message) of every finding of `path` in a lint run's JSON.
+fn messages(json: &Value, path: &str) -> Vec<(String, String)> {
+    let file = json["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .find(|f| f["path"] == path)
+        .expect("the file is reported");
+    file["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().expect("rule").to_string(),
+                d["message"].as_str().expect("message").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_file_in_a_migration_folder_is_linted_after_the_files_before_it() {
+    let dir = history_folder("history");
+    let run = dir.run(&["lint", "--format", "json", "migrations/0003_widen.sql"]);
+    let found = messages(&run.json(), "migrations/0003_widen.sql");
+    let rules: Vec<&str> = found.iter().map(|(rule, _)| rule.as_str()).collect();
+    // varchar(20) -> varchar(50) and varchar -> text are catalog-only once the old types are known; orgs is an
+    // existing table from an earlier file; DROP INDEX names the table the history says the index is on.
+    assert_eq!(rules, ["BW102", "BW101", "BW140"], "{run:?}");
+    assert!(found[0].1.contains("public.users") && !found[0].1.contains("the table of"), "{found:?}");
+    assert!(found[1].1.contains("public.orgs"), "{found:?}");
+
+    let alone = dir.run(&["lint", "--format", "json", "--no-history", "migrations/0003_widen.sql"]);
+    let found = messages(&alone.json(), "migrations/0003_widen.sql");
+    let rules: Vec<&str> = found.iter().map(|(rule, _)| rule.as_str()).collect();
+    assert_eq!(rules, ["BW122", "BW122", "BW102", "BW140", "BW101", "BW140"], "{alone:?}");
+    assert!(found[2].1.contains("the table of public.users_handle"), "{found:?}");
+}
+
+#[test]
+fn a_folder_lints_each_file_as_its_history_replayed_would() {
+    let dir = history_folder("history-folder");
+    let run = dir.run(&["lint", "--format", "json", "migrations"]);
+    let folder = run.json();
+    for path in ["migrations/0002_orgs.sql", "migrations/0003_widen.sql", "migrations/0003_widen.down.sql"] {
+        let one = dir.run(&["lint", "--format", "json", path]).json();
+        assert_eq!(messages(&folder, path), messages(&one, path), "{path}");
+    }
+    // Within a file, what it creates is new; the rollback runs after its migration.
+    assert_eq!(messages(&folder, "migrations/0002_orgs.sql"), Vec::<(String, String)>::new());
+    let down = messages(&folder, "migrations/0003_widen.down.sql");
+    assert!(
+        down.iter().any(|(rule, m)| rule == "BW122" && m.contains("from character varying(50)")),
+        "{down:?}"
+    );
+}
+
+#[test]
+fn from_seeds_the_history_with_a_schema_file() {
+    let dir = history_folder("history-from");
+    dir.write(
+        "schema.toml",
+        "[tables.users]\nprimary_key = [\"id\"]\ncolumns = [\n  { name = \"id\", type = \"bigint\", nullable = false },\n  { name = \"handle\", type = \"varchar(20)\", nullable = false },\n  { name = \"bio\", type = \"varchar(100)\" },\n]\nindexes = [{ name = \"users_handle\", columns = [\"handle\"] }]\n",
+    );
+    let run = dir.run(&["lint", "--format", "json", "--from", "schema.toml", "migrations/0003_widen.sql"]);
+    let found = messages(&run.json(), "migrations/0003_widen.sql");
+    let rules: Vec<&str> = found.iter().map(|(rule, _)| rule.as_str()).collect();
+    assert_eq!(rules, ["BW102", "BW101", "BW140"], "{run:?}");
+    let bad = dir.run(&["lint", "--from", "missing.toml", "migrations/0003_widen.sql"]);
+    assert_eq!(bad.code, 5, "{bad:?}");
+}
+
+#[test]
+fn statements_whose_locks_are_unknown_are_never_shown_as_lock_free() {
+    let dir = Dir::new("unknown-locks");
+    dir.write(
+        "0001_mixed.sql",
+        "CREATE EXTENSION IF NOT EXISTS pgcrypto;\nDO $$ BEGIN PERFORM 1; END $$;\nCREATE TYPE mood AS ENUM ('sad', 'ok');\nUPDATE users SET active = true;\n",
+    );
+    let json = dir.run(&["lint", "--format", "json", "0001_mixed.sql"]).json();
+    let statements = json["files"][0]["statements"].as_array().expect("statements");
+    let known: Vec<bool> = statements.iter().map(|s| s["locks_known"].as_bool().expect("locks_known")).collect();
+    assert_eq!(known, [false, false, true, true]);
+    // A write to every row holds a row lock on each until commit.
+    assert_eq!(
+        statements[3]["locks"],
+        serde_json::json!([{ "relation": "public.users", "mode": "RowExclusiveLock", "every_row": true }])
+    );
+    let text = dir.run(&["lint", "0001_mixed.sql"]);
+    assert!(
+        text.stdout.contains(
+            "note: 0001_mixed.sql: bellows does not know what 2 statement(s) lock, so they may block anything: line 1 (CREATE EXTENSION), line 2 (DO $$)"
+        ),
+        "{text:?}"
+    );
 }

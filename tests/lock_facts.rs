@@ -21,7 +21,8 @@
 //! per version in the table, never excused here.
 //!
 //! A statement form newer than a server (`since`) must be refused there as unknown syntax, and then counts as absent
-//! rather than agreeing.
+//! rather than agreeing. Every case's statements must be ones whose locks the classifier says it knows
+//! (`locks_known`): a case is a statement form bellows claims to understand.
 
 mod support;
 mod lock_facts {
@@ -346,6 +347,11 @@ fn classify(setup: &[&str], sql: &str, pg: PgVersion) -> Classified {
         classified.problems.push(diagnostic.message.clone());
     }
     for statement in report.statements.iter().filter(|s| s.span.start >= start) {
+        if !statement.locks_known {
+            classified
+                .problems
+                .push(format!("the classifier says it does not know the locks of `{}`", statement.sql));
+        }
         for lock in &statement.locks {
             let mode = classified.locks.entry(lock.relation.clone()).or_insert(lock.mode);
             *mode = (*mode).max(lock.mode);

@@ -125,3 +125,41 @@ pub const U_UNLOGGED: &[&str] = &[
 
 /// Nothing.
 pub const NONE: &[&str] = &[];
+
+/// A default partition `md` of [`M`] holding 20 rows outside every other bound.
+pub const MD: &[&str] = &[
+    "CREATE TABLE md PARTITION OF m DEFAULT",
+    "INSERT INTO m SELECT g, g FROM generate_series(300, 319) g",
+    "ANALYZE md",
+];
+
+/// A parent `ip` and a table `ic` of the same shape that does not inherit from it yet, 10 rows each.
+pub const IP_IC: &[&str] = &[
+    "CREATE TABLE ip (id int, a int)",
+    "CREATE TABLE ic (id int, a int)",
+    "INSERT INTO ip SELECT g, g FROM generate_series(1, 10) g",
+    "INSERT INTO ic SELECT g, g FROM generate_series(1, 10) g",
+];
+
+/// [`IP_IC`] with `ic` inheriting from `ip`.
+pub const IC_INHERITS: &[&str] = &["ALTER TABLE ic INHERIT ip"];
+
+/// A domain `pos` with a CHECK, an unconstrained domain `plain`, and a table `dt` with a `pos` column, 10 rows.
+pub const DOMAINS: &[&str] = &[
+    "CREATE DOMAIN pos AS int CHECK (VALUE > 0)",
+    "CREATE DOMAIN plain AS int",
+    "CREATE TABLE dt (id int PRIMARY KEY, d pos)",
+    "INSERT INTO dt SELECT g, g FROM generate_series(1, 10) g",
+];
+
+/// A schema `s`.
+pub const S: &[&str] = &["CREATE SCHEMA s"];
+
+/// `p` and `c` as in [`P_C`], with text keys (`p.id` varchar(10), `c.p_id` varchar(10) referencing it through `fk`).
+pub const P_C_TEXT: &[&str] = &[
+    "CREATE TABLE p (id varchar(10) PRIMARY KEY)",
+    "CREATE TABLE c (id int PRIMARY KEY, p_id varchar(10) CONSTRAINT fk REFERENCES p (id))",
+    "INSERT INTO p SELECT g::text FROM generate_series(1, 10) g",
+    "INSERT INTO c SELECT g, g::text FROM generate_series(1, 10) g",
+    "ANALYZE p, c",
+];

@@ -1,10 +1,12 @@
 //! `bellows.toml`, section `[lint]`: the PostgreSQL version, the transaction
-//! assumption for plain files, rules turned on or off, and severity overrides.
+//! assumption for plain files, the session time zone, rules turned on or off, and
+//! severity overrides.
 //!
 //! ```toml
 //! [lint]
 //! pg-version = 16
 //! assume-in-transaction = true
+//! time-zone = "UTC"                    # the TimeZone the migrations' sessions run with
 //! disable = ["drop-column"]            # codes or names
 //! enable = ["BW901"]                   # off-by-default rules
 //! severity = { missing-lock-timeout = "error" }
@@ -32,6 +34,7 @@ struct File {
 struct Lint {
     pg_version: Option<Spanned<toml::Value>>,
     assume_in_transaction: Option<bool>,
+    time_zone: Option<String>,
     #[serde(default)]
     disable: Vec<Spanned<String>>,
     #[serde(default)]
@@ -51,6 +54,7 @@ pub fn load_config(path: &str, source: &str) -> Result<LintOptions, LoadError> {
     let mut errors = Vec::new();
     let mut options = LintOptions {
         assume_in_transaction: file.lint.assume_in_transaction,
+        time_zone_utc: file.lint.time_zone.as_deref().is_some_and(crate::migration::track::zone_without_offset),
         ..LintOptions::default()
     };
     if let Some(version) = &file.lint.pg_version {
@@ -118,6 +122,13 @@ mod tests {
         assert_eq!(options.assume_in_transaction, Some(true));
         assert!(options.rules.disabled.contains("BW101"));
         assert_eq!(options.rules.severity.get("BW004"), Some(&Severity::Error));
+        assert!(!options.time_zone_utc);
+        assert!(load_config("bellows.toml", "[lint]\ntime-zone = \"Etc/UTC\"\n").expect("valid").time_zone_utc);
+        assert!(
+            !load_config("bellows.toml", "[lint]\ntime-zone = \"Europe/Paris\"\n")
+                .expect("valid")
+                .time_zone_utc
+        );
     }
 
     #[test]

@@ -1,23 +1,26 @@
 //! The statement pass over one file: each statement classified with what was known
-//! before it, checked by every enabled rule (and the unit-wide checks), then tracked,
-//! so the next statement knows what this one did.
+//! before it (from the history and the file), checked by every enabled rule (and the
+//! unit-wide checks), then tracked, so the next statement knows what this one did.
 
-/// The statement pass of one file: what the rules found so far, and what every
-/// statement costs.
 use std::ops::Range;
 
 use super::report::{finish, FileReport, LockReport, StatementReport};
 use super::rule::{Finding, Rule, RuleMeta, StatementContext, UnitCheck};
 use super::{rules, LintOptions, RULES};
 use crate::error::LineIndex;
-use crate::migration::classify::{self, actions, facts_of};
+use crate::migration::classify::{self, actions, facts_of, locks_known};
 use crate::migration::parse::{self, Problem};
 use crate::migration::source::{Layout, Unit, Wrapping};
 use crate::migration::state::State;
 use crate::migration::track;
 
+/// The statement pass of one file: what the rules found so far, and what every
+/// statement costs.
 pub(super) struct Linter<'a> {
     text: &'a str,
+    /// What the history and the file's up parts have built so far; taken by the unit
+    /// being read.
+    known: Option<State>,
     options: &'a LintOptions,
     enabled: Vec<&'static dyn Rule>,
     /// The unit being read; a long one arrives in several pieces.
@@ -31,14 +34,16 @@ pub(super) struct Linter<'a> {
 struct OpenUnit {
     index: usize,
     state: State,
+    down: bool,
     /// The rules that follow the whole unit, with what each has kept.
     checks: Vec<(&'static RuleMeta, Box<dyn UnitCheck>)>,
 }
 
 impl<'a> Linter<'a> {
-    pub(super) fn new(text: &'a str, options: &'a LintOptions) -> Linter<'a> {
+    pub(super) fn new(text: &'a str, options: &'a LintOptions, history: State) -> Linter<'a> {
         Linter {
             text,
+            known: Some(history),
             options,
             enabled: RULES.iter().copied().filter(|r| options.rules.is_enabled(r.meta())).collect(),
             unit: None,
@@ -65,16 +70,32 @@ impl<'a> Linter<'a> {
         self.unit = Some(open);
     }
 
-    fn begin(&self, index: usize, unit: &Unit) -> OpenUnit {
-        let mut state = State::default();
+    fn begin(&mut self, index: usize, unit: &Unit) -> OpenUnit {
+        // A rollback part runs after the up parts; what it does is not carried on.
+        let mut state = match (unit.down, self.known.take()) {
+            (true, Some(known)) => {
+                let state = known.for_rollback(&self.text[unit.range.clone()]);
+                self.known = Some(known);
+                state
+            }
+            (_, known) => known.unwrap_or_default(),
+        };
         if unit.wrapping == Wrapping::Transaction {
             state.begin(false);
         }
         let checks = self.enabled.iter().filter_map(|r| Some((r.meta(), r.unit()?))).collect();
-        OpenUnit { index, state, checks }
+        OpenUnit {
+            index,
+            state,
+            checks,
+            down: unit.down,
+        }
     }
 
     fn end(&mut self, unit: OpenUnit) {
+        if !unit.down {
+            self.known = Some(unit.state.carried());
+        }
         let mut findings = Vec::new();
         for (meta, check) in unit.checks {
             check.finish(&mut findings);
@@ -123,6 +144,7 @@ impl<'a> Linter<'a> {
         let state = &mut unit.state;
         let acts = actions(node, state, options.pg);
         let facts = facts_of(&acts, options.pg);
+        let known = locks_known(node, state, options.pg);
         let creates = classify::creates(&acts);
         let in_transaction = state.in_transaction && !matches!(node, pg_query::NodeEnum::TransactionStmt(_));
         let sql = &text[statement.span.clone()];
@@ -159,30 +181,35 @@ impl<'a> Linter<'a> {
                 .map(|l| LockReport {
                     relation: l.relation.to_string(),
                     mode: l.mode,
+                    every_row: facts.every_row.contains(&l.relation),
                 })
                 .collect(),
             rewrite: facts.rewrite,
             scan: facts.scan,
+            locks_known: known,
         });
         state.took(&facts.locks, index, &creates);
         track::apply(node, state);
     }
 
-    pub(super) fn report(mut self, path: &str, layout: Layout) -> FileReport {
+    /// The report of the file, and what the next file of its history starts from.
+    pub(super) fn report(mut self, path: &str, layout: Layout) -> (FileReport, State) {
         if let Some(unit) = self.unit.take() {
             self.end(unit);
         }
+        let known = self.known.take().unwrap_or_default();
         let lines = LineIndex::new(self.text);
         let diagnostics = finish(self.text, &lines, self.raw, &self.statement_spans, self.options);
         let mut statements = self.statements;
         for statement in &mut statements {
             (statement.line, statement.column) = lines.position(statement.span.start);
         }
-        FileReport {
+        let report = FileReport {
             path: path.to_string(),
             layout,
             statements,
             diagnostics,
-        }
+        };
+        (report, known)
     }
 }

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod docs;
 mod engine;
+mod file;
 mod report;
 pub mod rule;
 pub mod rules;
@@ -12,11 +13,9 @@ pub mod suppress;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rayon::prelude::*;
-
 use crate::locks::PgVersion;
-use crate::migration::{parse, source, split};
-use engine::Linter;
+pub use crate::migration::history::History;
+pub use file::{lint_parsed, parse_file, ParsedFile};
 pub use report::{Diagnostic, FileReport, LockReport, StatementReport};
 pub use rule::{Finding, Rule, RuleMeta, Severity, StatementContext, UnitCheck};
 pub use rules::{find_rule, RULES};
@@ -61,46 +60,33 @@ pub struct LintOptions {
     pub pg: PgVersion,
     /// For plain files: whether something wraps them in a transaction.
     pub assume_in_transaction: Option<bool>,
+    /// The session `TimeZone` the migrations run with is UTC (bellows.toml
+    /// `time-zone`): a `timestamp` to `timestamptz` change is then catalog-only.
+    pub time_zone_utc: bool,
     pub rules: RuleSelection,
 }
 
-/// Files shorter than this are parsed on the calling thread: a migration folder is
-/// linted a file per core already, and threads cost more than a short file's parse.
-const PARSE_THREADS_FROM: usize = 256 * 1024;
-
-/// Lints one file. `diesel_metadata` is the `metadata.toml` beside a diesel migration.
+/// Lints one file on its own: every table it does not create is an existing table
+/// whose shape is unknown. `diesel_metadata` is the `metadata.toml` beside a diesel
+/// migration.
 pub fn lint_file(path: &str, text: &str, diesel_metadata: Option<&str>, options: &LintOptions) -> FileReport {
-    let threads = if text.len() < PARSE_THREADS_FROM {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    };
-    lint_in_pieces(path, text, diesel_metadata, options, parse::CHUNK, threads)
+    lint_after(&mut History::new(), path, text, diesel_metadata, options)
 }
 
-/// [`lint_file`], with long units cut into pieces of about `chunk` bytes, parsed on
-/// `threads` threads. The report does not depend on either.
-fn lint_in_pieces(path: &str, text: &str, diesel_metadata: Option<&str>, options: &LintOptions, chunk: usize, threads: usize) -> FileReport {
-    if text.contains('\0') {
-        return FileReport::unreadable(path, "the file contains a NUL byte; it is not SQL text".into());
-    }
-    let (layout, units) = source::units(path, text, diesel_metadata, options.assume_in_transaction);
-    let pieces: Vec<Vec<split::Piece>> = units.par_iter().map(|u| split::pieces(text, u.range.clone(), chunk)).collect();
-    let (unit_of, pieces): (Vec<usize>, Vec<split::Piece>) = pieces
-        .into_iter()
-        .enumerate()
-        .flat_map(|(unit, pieces)| pieces.into_iter().map(move |piece| (unit, piece)))
-        .unzip();
-    let mut linter = Linter::new(text, options);
-    parse::parse_in_order(text, &pieces, threads, |at, statements| {
-        linter.piece(unit_of[at], &units[unit_of[at]], statements)
-    });
-    linter.report(path, layout)
+/// Lints the next file of a migration history, knowing what the files before it built,
+/// then adds it to the history (a rollback file is linted after its migration, and
+/// adds nothing).
+pub fn lint_after(history: &mut History, path: &str, text: &str, diesel_metadata: Option<&str>, options: &LintOptions) -> FileReport {
+    let file = parse_file(path, text, diesel_metadata, options);
+    lint_parsed(history, path, text, file, options)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::file::lint_in_pieces;
     use super::*;
+    use crate::migration::state::State;
+    use crate::migration::{source, split};
 
     /// A statement mix whose unit-wide findings (a rename waiting for its view, a
     /// foreign key waiting for its index, runs of ALTER TABLE) span many pieces.
@@ -128,14 +114,15 @@ mod tests {
             long_unit(5)
         );
         for (path, text) in [("plain.sql", plain), ("20240101_goose.sql", goose)] {
-            let whole = lint_in_pieces(path, &text, None, &options, usize::MAX / 4, 1);
+            let (layout, units) = source::units(path, &text, None, None);
+            let whole = lint_in_pieces(path, &text, (layout, &units), &options, usize::MAX / 4, 1, State::default()).0;
             let codes: BTreeSet<&str> = whole.diagnostics.iter().map(|d| d.rule).collect();
             for code in ["BW001", "BW117", "BW143", "BW155"] {
                 assert!(codes.contains(code), "{path}: {code} does not fire in {codes:?}");
             }
             let expected = serde_json::to_string(&whole).expect("serialise");
             for (chunk, threads) in [(300, 1), (300, 3), (2048, 2), (1, 2)] {
-                let cut = lint_in_pieces(path, &text, None, &options, chunk, threads);
+                let cut = lint_in_pieces(path, &text, (layout, &units), &options, chunk, threads, State::default()).0;
                 let (_, units) = source::units(path, &text, None, None);
                 let pieces: usize = units.iter().map(|u| split::pieces(&text, u.range.clone(), chunk).len()).sum();
                 assert!(pieces > units.len(), "{path}: chunk {chunk} cuts no unit");

@@ -49,15 +49,27 @@ pub struct StatementReport {
     pub span: Range<usize>,
     pub sql: String,
     pub transactional: bool,
+    /// Every relation the server locks, in its strongest mode: the tables the statement
+    /// names, the other end of a foreign key, partitions and parents.
     pub locks: Vec<LockReport>,
+    /// Some relation gets new storage: rows are copied, indexes rebuilt.
     pub rewrite: bool,
+    /// Some relation's rows are all read, by a scan or by a rewrite.
     pub scan: bool,
+    /// False when bellows does not know what the statement locks (a `DO` block, `CREATE
+    /// EXTENSION`, a call of a function the migrations wrote, ...): `locks` is then what
+    /// it knows, not all there is.
+    pub locks_known: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LockReport {
     pub relation: String,
     pub mode: LockMode,
+    /// Every row of the relation is row-locked until the transaction ends (`UPDATE` or
+    /// `DELETE` without `WHERE`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub every_row: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -9,130 +9,7 @@
 //! says from which version. Versions before 13 are not verified.
 
 use super::mode::{Cost, LockMode, PgVersion};
-
-/// A schema operation, described by what PostgreSQL does rather than by its syntax.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Op {
-    CreateTable,
-    DropTable,
-    /// `ALTER TABLE ... RENAME TO`, `RENAME COLUMN`, `RENAME CONSTRAINT`.
-    Rename,
-    AddColumn(AddColumn),
-    DropColumn,
-    AlterColumnType {
-        rewrite: bool,
-    },
-    /// `SET NOT NULL`; `proven` when a validated `CHECK (col IS NOT NULL)` exists.
-    SetNotNull {
-        proven: bool,
-    },
-    DropNotNull,
-    SetDefault,
-    DropDefault,
-    AddIdentity,
-    DropIdentity,
-    AddConstraint {
-        kind: ConstraintKind,
-        validated: bool,
-        using_index: bool,
-    },
-    ValidateConstraint {
-        kind: ConstraintKind,
-    },
-    DropConstraint {
-        kind: ConstraintKind,
-    },
-    CreateIndex {
-        concurrently: bool,
-    },
-    DropIndex {
-        concurrently: bool,
-    },
-    /// `ALTER INDEX ... RENAME TO`.
-    RenameIndex,
-    CreateTrigger,
-    DropTrigger,
-    CreateView,
-    DropView,
-    Comment,
-    /// `UPDATE` of one batch of rows (backfills).
-    UpdateRows,
-    // Operations the linter meets in migrations, beyond what the planner emits.
-    /// `SELECT` (and the reads of other statements).
-    Read,
-    /// A query that reads every row of a table it names: `CREATE TABLE ... AS`,
-    /// `CREATE MATERIALIZED VIEW`, the query of `REFRESH MATERIALIZED VIEW`.
-    ReadAll,
-    /// `INSERT` of rows: the target is written, not read.
-    InsertRows,
-    /// `INSERT`, `UPDATE`, `DELETE` of rows in one statement.
-    WriteRows,
-    Truncate,
-    VacuumFull,
-    /// Plain `VACUUM` or `ANALYZE`.
-    Vacuum,
-    Cluster,
-    SetTablespace,
-    /// `SET LOGGED` / `SET UNLOGGED`.
-    SetLogged,
-    SetAccessMethod,
-    RefreshMaterializedView {
-        concurrently: bool,
-    },
-    Reindex {
-        concurrently: bool,
-    },
-    /// `ATTACH PARTITION`: `proven` when a valid check on the partition implies the bound.
-    AttachPartition {
-        proven: bool,
-    },
-    DetachPartition {
-        concurrently: bool,
-    },
-    /// `LOCK TABLE` in an explicit mode.
-    LockTable(LockMode),
-    /// `SET STATISTICS`, `SET (fillfactor ...)`, `CLUSTER ON`, and other settings that
-    /// take SHARE UPDATE EXCLUSIVE.
-    ChangeSetting,
-    /// `SET STORAGE`, `REPLICA IDENTITY`, row security, owner, inheritance, and other
-    /// catalog changes under ACCESS EXCLUSIVE.
-    ChangeCatalog,
-    /// `ENABLE`/`DISABLE TRIGGER`.
-    EnableTrigger,
-    /// `CREATE POLICY`, `CREATE RULE` and friends.
-    CreateRule,
-    /// `GRANT` / `REVOKE` of privileges on a table.
-    Grant,
-}
-
-/// What `ADD COLUMN` asks PostgreSQL to do for existing rows.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct AddColumn {
-    pub default: DefaultKind,
-    pub not_null: bool,
-    pub identity: bool,
-    pub generated_stored: bool,
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum DefaultKind {
-    #[default]
-    None,
-    /// Constant or stable: evaluated once by `ADD COLUMN`.
-    NonVolatile,
-    /// Evaluated per row (`random()`, `gen_random_uuid()`, `nextval()`).
-    Volatile,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConstraintKind {
-    Check,
-    ForeignKey,
-    Unique,
-    PrimaryKey,
-    Exclusion,
-    NotNull,
-}
+use super::op::{AddColumn, ConstraintKind, DefaultKind, Op};
 
 /// Which relation of the operation a fact is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -214,6 +91,10 @@ pub fn facts(op: Op, pg: PgVersion) -> Vec<Fact> {
         // EXCLUSIVE (CREATE INDEX docs, "Building Indexes Concurrently").
         Op::CreateIndex { concurrently: false } => vec![target(ShareLock, Scan)],
         Op::CreateIndex { concurrently: true } => vec![target(ShareUpdateExclusiveLock, Scan)],
+        // IF NOT EXISTS checks the name after locking the table, then builds nothing; a
+        // partitioned table has no rows of its own.
+        Op::IndexWithoutBuild { concurrently: false } => vec![target(ShareLock, Instant)],
+        Op::IndexWithoutBuild { concurrently: true } => vec![target(ShareUpdateExclusiveLock, Instant)],
         Op::DropIndex { concurrently: false } => vec![target(AccessExclusiveLock, Instant)],
         Op::DropIndex { concurrently: true } => vec![target(ShareUpdateExclusiveLock, Instant)],
         // PostgreSQL 12+ renames an index under SHARE UPDATE EXCLUSIVE.
@@ -225,10 +106,11 @@ pub fn facts(op: Op, pg: PgVersion) -> Vec<Fact> {
         Op::Read => vec![target(AccessShareLock, Instant)],
         Op::ReadAll => vec![target(AccessShareLock, Scan)],
         Op::InsertRows => vec![target(RowExclusiveLock, Instant)],
-        Op::WriteRows => vec![target(RowExclusiveLock, Scan)],
+        Op::WriteRows | Op::WriteEveryRow => vec![target(RowExclusiveLock, Scan)],
         Op::Truncate => vec![target(AccessExclusiveLock, Instant)],
         // VACUUM FULL and CLUSTER write a new copy of the table under ACCESS EXCLUSIVE.
-        Op::VacuumFull | Op::Cluster | Op::SetTablespace | Op::SetLogged | Op::SetAccessMethod => vec![target(AccessExclusiveLock, Rewrite)],
+        Op::VacuumFull | Op::Cluster | Op::SetLogged => vec![target(AccessExclusiveLock, Rewrite)],
+        Op::SetTablespace { rewrite } | Op::SetAccessMethod { rewrite } => vec![target(AccessExclusiveLock, if rewrite { Rewrite } else { Instant })],
         Op::Vacuum => vec![target(ShareUpdateExclusiveLock, Scan)],
         // REFRESH MATERIALIZED VIEW takes ACCESS EXCLUSIVE; CONCURRENTLY takes EXCLUSIVE,
         // which still lets SELECTs run (REFRESH MATERIALIZED VIEW docs).
@@ -268,14 +150,46 @@ pub fn facts(op: Op, pg: PgVersion) -> Vec<Fact> {
         // blocks only ACCESS EXCLUSIVE); 13 to 17 take no lock on the table at all.
         Op::Grant if pg.at_least(18) => vec![target(AccessShareLock, Instant)],
         Op::Grant => Vec::new(),
+        // ALTER COLUMN TYPE re-adds the foreign keys on the column (ATPostAlterTypeCleanup), which
+        // locks the other end ACCESS EXCLUSIVE; they are validated again unless the change is
+        // binary coercible (the table reads both ends).
+        Op::RebuildForeignKey { revalidate } => vec![target(AccessExclusiveLock, if revalidate { Scan } else { Instant })],
+        // ALTER TABLE ... INHERIT locks the parent SHARE UPDATE EXCLUSIVE (ATExecAddInherit).
+        Op::AddInherit => vec![target(AccessExclusiveLock, Instant), referenced(ShareUpdateExclusiveLock, Instant)],
+        Op::DropInherit => vec![target(AccessExclusiveLock, Instant), referenced(AccessShareLock, Instant)],
+        // validateDomainConstraint opens every table using the domain SHARE and reads it.
+        Op::CheckDomain => vec![target(ShareLock, Scan)],
+        Op::DefaultPartition { scan } => vec![target(AccessExclusiveLock, if scan { Scan } else { Instant })],
     }
+}
+
+/// The lock `op` takes on each existing index it rebuilds, beside its table's: REINDEX
+/// takes ACCESS EXCLUSIVE on the index (REINDEX docs), so queries whose plans would use
+/// it wait, reads included; CONCURRENTLY only SHARE UPDATE EXCLUSIVE.
+pub fn index_lock(op: Op) -> Option<LockMode> {
+    match op {
+        Op::Reindex { concurrently: false } => Some(LockMode::AccessExclusiveLock),
+        Op::Reindex { concurrently: true } => Some(LockMode::ShareUpdateExclusiveLock),
+        _ => None,
+    }
+}
+
+/// True when `op` holds a row lock on every row of its table until the transaction
+/// ends: writers of any row wait, whatever the table lock lets through.
+pub fn locks_every_row(op: Op) -> bool {
+    op == Op::WriteEveryRow
 }
 
 /// PostgreSQL 11+ stores a non-volatile default in the catalog ("fast default") and
 /// does not touch existing rows; a volatile default, an identity or a stored generated
 /// column computes a value per row and rewrites the table (ALTER TABLE docs, Notes).
 fn add_column_cost(add: AddColumn, pg: PgVersion) -> Cost {
-    let rewrite = add.identity || add.generated_stored || add.default == DefaultKind::Volatile || (add.default == DefaultKind::NonVolatile && !pg.at_least(11));
+    // A domain's constraints are checked against every row's value, which ATExecAddColumn does by rewriting.
+    let rewrite = add.identity
+        || add.generated_stored
+        || add.constrained_domain
+        || add.default == DefaultKind::Volatile
+        || (add.default == DefaultKind::NonVolatile && !pg.at_least(11));
     if rewrite {
         Cost::Rewrite
     } else if add.not_null && add.default == DefaultKind::None {

@@ -3,11 +3,13 @@
 
 mod facts;
 mod mode;
+mod op;
 mod type_change;
 
-pub use facts::{facts, AddColumn, ConstraintKind, DefaultKind, Fact, Op, Role};
+pub use facts::{facts, index_lock, locks_every_row, Fact, Role};
 pub use mode::{Cost, LockMode, PgVersion, RelationLock};
-pub use type_change::{may_skip_rewrite_to, type_change_rewrites};
+pub use op::{AddColumn, ConstraintKind, DefaultKind, Op};
+pub use type_change::{may_skip_rewrite_to, type_change_rewrites, type_change_rewrites_in_session};
 
 use crate::model::QualifiedName;
 

@@ -14,7 +14,14 @@ use crate::model::SqlType;
 
 /// True when `ALTER COLUMN ... TYPE to` (without a USING that changes values)
 /// rewrites a column of type `from` on PostgreSQL `pg`.
-pub fn type_change_rewrites(from: &SqlType, to: &SqlType, _pg: PgVersion) -> bool {
+pub fn type_change_rewrites(from: &SqlType, to: &SqlType, pg: PgVersion) -> bool {
+    type_change_rewrites_in_session(from, to, pg, false)
+}
+
+/// [`type_change_rewrites`] in a session whose `TimeZone` is known: with `utc` (a zone
+/// without offset), PostgreSQL 12+ converts `timestamp` to `timestamptz` in place,
+/// since every stored value keeps its meaning (`TimestampTimestampTzRequiresRewrite`).
+pub fn type_change_rewrites_in_session(from: &SqlType, to: &SqlType, pg: PgVersion, utc: bool) -> bool {
     if from == to {
         return false;
     }
@@ -30,7 +37,7 @@ pub fn type_change_rewrites(from: &SqlType, to: &SqlType, _pg: PgVersion) -> boo
     let new_mod = to.typmods.as_slice();
     match (old, new) {
         // Length limits: widening or removing the limit never changes a stored value.
-        ("varchar", "varchar") | ("varbit", "varbit") => widens_length(old_mod, new_mod),
+        ("varchar", "varchar") | ("varbit", "varbit") => may_narrow(old_mod, new_mod),
         // varchar -> text is binary coercible; text -> varchar without a limit too.
         ("varchar", "text") => false,
         ("text", "varchar") => !new_mod.is_empty(),
@@ -43,12 +50,14 @@ pub fn type_change_rewrites(from: &SqlType, to: &SqlType, _pg: PgVersion) -> boo
         },
         // Fractional-second precision: increasing or removing it keeps every value.
         ("timestamp", "timestamp") | ("timestamptz", "timestamptz") | ("time", "time") | ("timetz", "timetz") | ("interval", "interval") => {
-            widens_length(old_mod, new_mod)
+            may_narrow(old_mod, new_mod)
         }
         // cidr -> inet is binary coercible.
         ("cidr", "inet") => false,
         // timestamp -> timestamptz is free on PostgreSQL 12+ only when the session
-        // TimeZone is UTC, which a plan cannot know: treated as a rewrite.
+        // TimeZone is UTC (and the precision does not drop); a plan cannot know the
+        // session: treated as a rewrite there.
+        ("timestamp", "timestamptz") => !(utc && pg.at_least(12)) || may_narrow(old_mod, new_mod),
         _ => true,
     }
 }
@@ -66,8 +75,9 @@ pub fn may_skip_rewrite_to(to: &SqlType) -> bool {
         )
 }
 
-/// True when the new limit is at least the old one, or gone.
-fn widens_length(old: &[i64], new: &[i64]) -> bool {
+/// True when a stored value may not fit the new limit: one is added or lowered (a
+/// limit kept, raised or removed fits every value).
+fn may_narrow(old: &[i64], new: &[i64]) -> bool {
     match (old, new) {
         (_, []) => false,
         ([], [_]) => true,
@@ -112,6 +122,16 @@ mod tests {
         for to in ["bigint", "integer", "jsonb", "uuid", "text[]", "boolean"] {
             assert!(!may_skip_rewrite_to(&parse_type(to).expect("type")), "{to}");
         }
+    }
+
+    #[test]
+    fn timestamp_to_timestamptz_is_free_in_a_utc_session_from_12() {
+        let (from, to) = (parse_type("timestamp").expect("type"), parse_type("timestamptz").expect("type"));
+        assert!(!type_change_rewrites_in_session(&from, &to, PgVersion(12), true));
+        assert!(type_change_rewrites_in_session(&from, &to, PgVersion(11), true));
+        assert!(type_change_rewrites_in_session(&from, &to, PgVersion(15), false));
+        let narrower = parse_type("timestamptz(3)").expect("type");
+        assert!(type_change_rewrites_in_session(&from, &narrower, PgVersion(15), true));
     }
 
     #[test]

@@ -95,6 +95,10 @@ fn column_with(def: &ColumnDef, expressions: bool) -> Option<Column> {
         column.identity = Some(crate::model::Identity::ByDefault);
         column.nullable = false;
     }
+    // `serial` is `integer NOT NULL DEFAULT nextval(...)`; the linter's state keeps that.
+    if !expressions && is_serial(def) {
+        column.nullable = false;
+    }
     Some(column)
 }
 

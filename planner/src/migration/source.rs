@@ -40,6 +40,16 @@ pub enum Wrapping {
 pub struct Unit {
     pub range: Range<usize>,
     pub wrapping: Wrapping,
+    /// A rollback (`down.sql`, `*.down.sql`, goose's `-- +goose Down`): it runs after
+    /// its migration's up part, and what it does is not part of the history.
+    pub down: bool,
+}
+
+/// True for a rollback file: `down.sql` (diesel), `<version>_<name>.down.sql` (sqlx,
+/// golang-migrate).
+pub fn is_down_file(path: &str) -> bool {
+    let file_name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    file_name == "down.sql" || file_name.ends_with(".down.sql")
 }
 
 /// The layout of a file and its units. `diesel_metadata` is the text of the
@@ -51,6 +61,7 @@ pub fn units(path: &str, text: &str, diesel_metadata: Option<&str>, assume_in_tr
         return (Layout::Goose, units);
     }
     let whole = 0..text.len();
+    let down = is_down_file(path);
     if matches!(file_name, "up.sql" | "down.sql") && diesel_metadata.is_some() || is_diesel_name(path, file_name) {
         let no_transaction = diesel_metadata.is_some_and(|m| {
             m.lines()
@@ -61,6 +72,7 @@ pub fn units(path: &str, text: &str, diesel_metadata: Option<&str>, assume_in_tr
             vec![Unit {
                 range: whole,
                 wrapping: if no_transaction { Wrapping::Autocommit } else { Wrapping::Transaction },
+                down,
             }],
         );
     }
@@ -71,6 +83,7 @@ pub fn units(path: &str, text: &str, diesel_metadata: Option<&str>, assume_in_tr
             vec![Unit {
                 range: whole,
                 wrapping: if no_transaction { Wrapping::Autocommit } else { Wrapping::Transaction },
+                down,
             }],
         );
     }
@@ -79,7 +92,7 @@ pub fn units(path: &str, text: &str, diesel_metadata: Option<&str>, assume_in_tr
     } else {
         Wrapping::Autocommit
     };
-    (Layout::Plain, vec![Unit { range: whole, wrapping }])
+    (Layout::Plain, vec![Unit { range: whole, wrapping, down }])
 }
 
 /// `2024-01-01-120000_name/up.sql`: diesel's folder per migration.
@@ -99,14 +112,14 @@ fn is_versioned_name(file_name: &str) -> bool {
 
 /// Goose sections: from each `-- +goose Up` or `Down` annotation to the next.
 fn goose_units(text: &str) -> Option<Vec<Unit>> {
-    let mut marks: Vec<usize> = Vec::new();
+    let mut marks: Vec<(usize, bool)> = Vec::new();
     let mut no_transaction = false;
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let annotation = line.trim().strip_prefix("--").map(str::trim).and_then(|l| l.strip_prefix("+goose"));
         if let Some(annotation) = annotation.map(|a| a.trim().to_ascii_lowercase()) {
             if annotation.starts_with("up") || annotation.starts_with("down") {
-                marks.push(offset + line.len());
+                marks.push((offset + line.len(), annotation.starts_with("down")));
             } else if annotation.starts_with("no transaction") {
                 no_transaction = true;
             }
@@ -117,23 +130,25 @@ fn goose_units(text: &str) -> Option<Vec<Unit>> {
         return None;
     }
     let wrapping = if no_transaction { Wrapping::Autocommit } else { Wrapping::Transaction };
-    let ends: Vec<usize> = marks.iter().skip(1).map(|&m| line_start_before(text, m)).chain([text.len()]).collect();
+    let ends: Vec<usize> = marks.iter().skip(1).map(|&(m, _)| line_start_before(text, m)).chain([text.len()]).collect();
     // SQL before the first annotation belongs to no section; goose refuses such a file,
     // so it is linted on its own (statement by statement) rather than silently skipped.
-    let preamble = 0..line_start_before(text, marks[0]);
+    let preamble = 0..line_start_before(text, marks[0].0);
     let has_sql = text[preamble.clone()]
         .lines()
         .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"));
     let preamble = has_sql.then_some(Unit {
         range: preamble,
         wrapping: Wrapping::Autocommit,
+        down: false,
     });
     Some(
         preamble
             .into_iter()
-            .chain(marks.iter().zip(ends).map(|(&start, end)| Unit {
+            .chain(marks.iter().zip(ends).map(|(&(start, down), end)| Unit {
                 range: start..end.max(start),
                 wrapping,
+                down,
             }))
             .collect(),
     )
@@ -169,6 +184,10 @@ mod tests {
         assert_eq!((layout, found[0].wrapping), (Layout::Plain, Wrapping::Autocommit));
         let (_, found) = super::units("schema.sql", "CREATE TABLE t (a int);", None, Some(true));
         assert_eq!(found[0].wrapping, Wrapping::Transaction);
+        assert!(!found[0].down);
+        for down in ["m/2024-02-12-120203_x/down.sql", "db/1_init.down.sql"] {
+            assert!(super::units(down, "DROP TABLE t;", None, None).1[0].down, "{down}");
+        }
     }
 
     #[test]
@@ -191,6 +210,7 @@ mod tests {
         assert_eq!(found.len(), 2);
         assert!(text[found[0].range.clone()].contains("CREATE TABLE") && !text[found[0].range.clone()].contains("DROP"));
         assert!(text[found[1].range.clone()].contains("DROP TABLE"));
+        assert_eq!((found[0].down, found[1].down), (false, true));
         let (_, found) = super::units(
             "001_x.sql",
             "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY i ON t (a);\n",

@@ -34,10 +34,19 @@ pub struct Unreadable {
     pub text: Option<String>,
 }
 
+/// The sources to lint, and the directories they were found in by walking: every
+/// `*.sql` below those is among the sources.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Discovered {
+    pub sources: Vec<Source>,
+    pub walked: Vec<String>,
+}
+
 /// Expands `paths` into sources. A path that does not exist, `-` given twice, or
 /// nothing to lint at all is an error.
-pub fn discover(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
+pub fn discover(paths: &[PathBuf]) -> Result<Discovered, String> {
     let mut sources = Vec::new();
+    let mut walked = Vec::new();
     for path in paths {
         if path.as_os_str() == "-" {
             if sources.contains(&Source::Stdin) {
@@ -48,13 +57,18 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
             let mut files = Vec::new();
             walk(path, &mut files);
             sources.extend(files.into_iter().map(Source::File));
+            walked.push(path.to_string_lossy().trim_end_matches(['/', '\\']).to_string());
         } else if path.exists() {
             sources.push(Source::File(path.clone()));
         } else {
             return Err(format!("{}: no such file or directory", path.display()));
         }
     }
-    sources.dedup();
+    // Compared as bytes: `Path` comparison parses components.
+    sources.dedup_by(|a, b| match (a, b) {
+        (Source::File(a), Source::File(b)) => a.as_os_str() == b.as_os_str(),
+        (a, b) => a == b,
+    });
     if sources.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         return Err(format!(
@@ -62,7 +76,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
             shown.join(", ")
         ));
     }
-    Ok(sources)
+    Ok(Discovered { sources, walked })
 }
 
 fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
@@ -70,12 +84,22 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
         files.push(dir.to_path_buf());
         return;
     };
-    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for entry in entries {
-        if entry.is_dir() {
+    // The directory entry says whether it is a directory (no `stat`, except for a
+    // symbolic link, which is followed); the names decide the order, as bytes.
+    let mut entries: Vec<(std::ffi::OsString, bool, PathBuf)> = entries
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let kind = e.file_type().ok()?;
+            let path = e.path();
+            let dir = kind.is_dir() || (kind.is_symlink() && path.is_dir());
+            Some((e.file_name(), dir, path))
+        })
+        .collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, dir, entry) in entries {
+        if dir {
             walk(&entry, files);
-        } else if entry.extension().is_some_and(|e| e == "sql") {
+        } else if Path::new(&name).extension().is_some_and(|e| e == "sql") {
             files.push(entry);
         }
     }
@@ -155,6 +179,12 @@ mod tests {
         let error = discover(std::slice::from_ref(&empty)).expect_err("no .sql file");
         assert!(error.starts_with("nothing to lint: no .sql file in "), "{error}");
         let _ = std::fs::remove_dir(&empty);
-        assert_eq!(discover(&[PathBuf::from("-")]), Ok(vec![Source::Stdin]));
+        assert_eq!(
+            discover(&[PathBuf::from("-")]),
+            Ok(Discovered {
+                sources: vec![Source::Stdin],
+                walked: Vec::new()
+            })
+        );
     }
 }

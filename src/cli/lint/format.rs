@@ -45,6 +45,9 @@ pub fn text(reports: &Reports, color: bool) -> String {
                 );
             }),
         }
+        if let Some(note) = unknown_locks(report) {
+            let _ = writeln!(out, "{note}");
+        }
     }
     let (errors, warnings) = counts(reports);
     let statements: usize = reports.iter().map(|(r, _)| r.statements.len()).sum();
@@ -62,6 +65,35 @@ pub fn text(reports: &Reports, color: bool) -> String {
 /// `1 file`, `2 files`.
 pub fn count(n: usize, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// A statement whose locks bellows does not know is never shown as lock-free: one note
+/// per file lists them.
+fn unknown_locks(report: &FileReport) -> Option<String> {
+    const SHOWN: usize = 5;
+    let unknown: Vec<String> = report
+        .statements
+        .iter()
+        .filter(|s| !s.locks_known)
+        .map(|s| {
+            let words: Vec<&str> = s.sql.split_whitespace().take(2).collect();
+            format!("line {} ({})", s.line, words.join(" "))
+        })
+        .collect();
+    let (first, rest) = unknown.split_at(unknown.len().min(SHOWN));
+    let more = if rest.is_empty() {
+        String::new()
+    } else {
+        format!(" and {} more", rest.len())
+    };
+    (!first.is_empty()).then(|| {
+        format!(
+            "note: {}: bellows does not know what {} statement(s) lock, so they may block anything: {}{more}",
+            report.path,
+            unknown.len(),
+            first.join(", ")
+        )
+    })
 }
 
 fn counts(reports: &Reports) -> (usize, usize) {
@@ -131,14 +163,20 @@ pub fn markdown(reports: &Reports) -> String {
     );
     let _ = writeln!(
         out,
-        "| file | statements | errors | warnings | rewrites | scans |\n|---|---:|---:|---:|---:|---:|"
+        "| file | statements | errors | warnings | rewrites | scans | locks unknown |\n|---|---:|---:|---:|---:|---:|---:|"
     );
     for (report, _) in reports {
         let e = report.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
         let w = report.diagnostics.len() - e;
         let rewrites = report.statements.iter().filter(|s| s.rewrite).count();
         let scans = report.statements.iter().filter(|s| s.scan).count();
-        let _ = writeln!(out, "| `{}` | {} | {e} | {w} | {rewrites} | {scans} |", report.path, report.statements.len());
+        let unknown = report.statements.iter().filter(|s| !s.locks_known).count();
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {e} | {w} | {rewrites} | {scans} | {unknown} |",
+            report.path,
+            report.statements.len()
+        );
     }
     for (report, _) in reports.iter().filter(|(r, _)| !r.diagnostics.is_empty()) {
         let _ = writeln!(out, "\n### `{}`\n", report.path);

@@ -3,7 +3,9 @@
 
 mod discover;
 mod format;
+mod history;
 mod sarif;
+mod schedule;
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
@@ -11,9 +13,8 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use planner::lint::config::load_config;
-use planner::lint::{lint_file, FileReport, LintOptions, RULES};
+use planner::lint::{FileReport, History, LintOptions, RULES};
 use planner::locks::PgVersion;
-use rayon::prelude::*;
 
 use super::exit::{code, Failure};
 use super::report::{render_source_errors, stderr_color, stdout_color};
@@ -37,6 +38,14 @@ pub struct LintArgs {
     /// Plain .sql files are run inside one transaction by whatever applies them.
     #[arg(long)]
     pub assume_in_transaction: bool,
+    /// Lint each file on its own: do not replay the migrations before it in its folder
+    /// (sqlx, golang-migrate, goose, diesel, prisma layouts).
+    #[arg(long, conflicts_with = "from")]
+    pub no_history: bool,
+    /// The schema the migrations start from, as a schema.toml, instead of the
+    /// migrations before them in their folder.
+    #[arg(long, value_name = "FILE.toml")]
+    pub from: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -62,17 +71,13 @@ pub fn run(args: &LintArgs) -> Result<u8, Failure> {
     if args.assume_in_transaction {
         options.assume_in_transaction = Some(true);
     }
-    let sources = discover::discover(&args.paths).map_err(|e| Failure::usage(anyhow::anyhow!(e)))?;
-    let reports: Vec<(FileReport, Option<String>)> = sources
-        .par_iter()
-        .map(|source| {
-            let input = discover::read(source);
-            match input.text {
-                Ok(text) => (lint_file(&input.path, &text, input.diesel_metadata.as_deref(), &options), Some(text)),
-                Err(unreadable) => unreadable_report(&input.path, unreadable),
-            }
-        })
-        .collect();
+    let found = discover::discover(&args.paths).map_err(|e| Failure::usage(anyhow::anyhow!(e)))?;
+    let start = match (&args.from, args.no_history) {
+        (Some(path), _) => history::Start::Seed(Box::new(History::from_schema(&super::plan::load(path)?))),
+        (None, true) => history::Start::Nothing,
+        (None, false) => history::Start::Folder,
+    };
+    let reports: Vec<(FileReport, Option<String>)> = history::lint_all(&found, &start, &options);
     let output = match args.format {
         LintFormat::Text => format::text(&reports, stdout_color()),
         LintFormat::Json => {
@@ -90,22 +95,6 @@ pub fn run(args: &LintArgs) -> Result<u8, Failure> {
     print!("{output}");
     let errors: usize = reports.iter().map(|(r, _)| r.errors()).sum();
     Ok(if errors > 0 { code::FINDINGS } else { code::SUCCESS })
-}
-
-/// The report of a file that cannot be linted, placed at the problem when it is a
-/// place in the file (the first byte that is not UTF-8), with the text around it.
-fn unreadable_report(path: &str, unreadable: discover::Unreadable) -> (FileReport, Option<String>) {
-    let mut report = FileReport::unreadable(path, unreadable.message);
-    let (Some(offset), Some(text)) = (unreadable.offset, unreadable.text) else {
-        return (report, None);
-    };
-    let (line, column) = planner::error::line_column(&text, offset);
-    let end = text[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8());
-    let (end_line, end_column) = planner::error::line_column(&text, end);
-    for d in &mut report.diagnostics {
-        (d.line, d.column, d.end_line, d.end_column, d.span) = (line, column, end_line, end_column, offset..end);
-    }
-    (report, Some(text))
 }
 
 /// Lint options from `--config`, or from bellows.toml found by walking up from the

@@ -7,7 +7,7 @@ use pg_query::NodeEnum;
 
 use crate::lint::rule::StatementContext;
 use crate::locks::{relation_locks, ConstraintKind, Op, RelationLock};
-use crate::migration::classify::{add_constraint, Action};
+use crate::migration::classify::{add_column_constraint, add_constraint, Action};
 use crate::migration::{ast, track};
 use crate::model::QualifiedName;
 
@@ -76,6 +76,83 @@ impl Added<'_> {
     }
 }
 
+/// The key columns a primary key must first make NOT NULL, checking every row: those
+/// known to be nullable, and those nothing is known about.
+#[derive(Debug, Default)]
+pub struct NotNullScans {
+    pub nullable: Vec<String>,
+    pub unknown: Vec<String>,
+    /// `USING INDEX` of an index whose columns are unknown.
+    pub unknown_index: Option<QualifiedName>,
+}
+
+impl NotNullScans {
+    pub fn is_empty(&self) -> bool {
+        self.nullable.is_empty() && self.unknown.is_empty() && self.unknown_index.is_none()
+    }
+
+    /// `account_id, and id (unless it is already NOT NULL)`, for a message.
+    pub fn describe(&self) -> String {
+        let unknown = match (&self.unknown_index, self.unknown.as_slice()) {
+            (Some(index), _) => Some(format!("the columns of {index} (unless they are already NOT NULL)")),
+            (None, []) => None,
+            (None, [one]) => Some(format!("{one} (unless it is already NOT NULL)")),
+            (None, many) => Some(format!("{} (unless they are already NOT NULL)", many.join(", "))),
+        };
+        match (self.nullable.is_empty(), unknown) {
+            (false, Some(unknown)) => format!("{}, and {unknown}", self.nullable.join(", ")),
+            (false, None) => self.nullable.join(", "),
+            (true, Some(unknown)) => unknown,
+            (true, None) => String::new(),
+        }
+    }
+
+    /// The columns by name, for a help text.
+    pub fn columns(&self) -> String {
+        match &self.unknown_index {
+            Some(index) => format!("the columns of {index}"),
+            None => self.nullable.iter().chain(&self.unknown).cloned().collect::<Vec<_>>().join(", "),
+        }
+    }
+}
+
+/// What a primary key's SET NOT NULL of its columns scans on `cx.pg` (none of them when
+/// a validated `CHECK (col IS NOT NULL)` proves a column on PostgreSQL 12+).
+pub fn primary_key_not_null_scans(cx: &StatementContext<'_>, added: &Added<'_>) -> NotNullScans {
+    let table = added.table();
+    if added.kind() != ConstraintKind::PrimaryKey || added.column.is_some() {
+        // `ADD COLUMN ... PRIMARY KEY` adds a NOT NULL column: no SET NOT NULL of old rows.
+        return NotNullScans::default();
+    }
+    let scans = |column: &str| {
+        let proven = crate::migration::classify::proven_not_null(cx.state, table, column);
+        crate::locks::facts(Op::SetNotNull { proven }, cx.pg)
+            .iter()
+            .any(|f| f.cost != crate::locks::Cost::Instant)
+    };
+    let columns = match added.using_index() {
+        Some(index) => match cx.state.index_columns.get(&index) {
+            Some(columns) => columns.clone(),
+            None => {
+                return NotNullScans {
+                    unknown_index: Some(index),
+                    ..NotNullScans::default()
+                }
+            }
+        },
+        None => added.columns(),
+    };
+    let mut out = NotNullScans::default();
+    for column in columns.into_iter().filter(|c| scans(c)) {
+        match cx.state.not_null(table, &column) {
+            Some(true) => {}
+            Some(false) => out.nullable.push(column),
+            None => out.unknown.push(column),
+        }
+    }
+    out
+}
+
 /// The constraints the statement adds to a table that existed before the file.
 pub fn added_to_existing<'a>(cx: &StatementContext<'a>) -> Vec<Added<'a>> {
     let NodeEnum::AlterTableStmt(alter) = cx.node else { return Vec::new() };
@@ -104,7 +181,7 @@ pub fn added_to_existing<'a>(cx: &StatementContext<'a>) -> Vec<Added<'a>> {
                 out.extend(constraints.map(|c| Added {
                     constraint: c,
                     column: Some(def.colname.as_str()),
-                    action: add_constraint(c, &table),
+                    action: add_column_constraint(c, def, &table),
                 }));
             }
             _ => {}

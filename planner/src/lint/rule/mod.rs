@@ -5,6 +5,7 @@
 
 pub mod added_constraints;
 pub mod commands;
+pub mod recreated;
 pub mod type_design;
 pub mod wording;
 
@@ -94,7 +95,7 @@ impl<'a> StatementContext<'a> {
             return Vec::new();
         };
         crate::migration::ast::commands_of(alter, kind)
-            .filter(|cmd| self.state.declared_column(&table, &cmd.name).is_none())
+            .filter(|cmd| !self.state.is_new_column(&table, &cmd.name))
             .map(|cmd| (table.clone(), cmd))
             .collect()
     }

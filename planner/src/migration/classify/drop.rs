@@ -1,11 +1,13 @@
 //! `DROP` and `TRUNCATE` as operations: what a dropped object's removal locks besides
-//! itself (the tables at the other end of its foreign keys, with CASCADE).
+//! itself (the tables at the other end of its foreign keys, with CASCADE; a partition's
+//! parent and the parent's default partition).
 
 use pg_query::protobuf::{node::Node as N, ObjectType};
 
-use super::Action;
+use super::{range_var, Action};
 use crate::locks::{ConstraintKind, Op};
 use crate::migration::ast;
+use crate::migration::state::ChildKind;
 use crate::migration::state::State;
 use crate::model::QualifiedName;
 
@@ -59,6 +61,20 @@ pub(super) fn drop_stmt(drop: &pg_query::protobuf::DropStmt, state: &State) -> V
                     table: name.clone(),
                     referenced: None,
                 });
+                // Its partitions go with it.
+                out.extend(state.descendants(&name).into_iter().map(|child| Action::new(Op::DropTable, child)));
+                // A partition leaves its parent's partition descriptor: the parent, and its default
+                // partition whose constraint changes, are locked ACCESS EXCLUSIVE.
+                if let Some((parent, kind)) = state.parent_of(&name).filter(|(_, k)| *k != ChildKind::Inherits) {
+                    out.push(Action {
+                        op: Op::DropTable,
+                        table: name.clone(),
+                        referenced: Some(parent.clone()),
+                    });
+                    if let Some(default) = state.default_partition(parent).filter(|_| kind == ChildKind::Partition) {
+                        out.push(Action::new(Op::DefaultPartition { scan: false }, default.clone()));
+                    }
+                }
                 // The foreign keys of the dropped table lose their triggers on the tables they reference.
                 for known in state
                     .constraints
@@ -91,8 +107,19 @@ pub(super) fn drop_stmt(drop: &pg_query::protobuf::DropStmt, state: &State) -> V
     out
 }
 
+pub(super) fn truncate(t: &pg_query::protobuf::TruncateStmt, state: &State) -> Vec<Action> {
+    let named: Vec<QualifiedName> = t.relations.iter().filter_map(range_var).collect();
+    // CASCADE also truncates the tables whose foreign keys point at a truncated table, under the same lock.
+    let cascaded = if t.behavior == pg_query::protobuf::DropBehavior::DropCascade as i32 {
+        referencing(state, &named)
+    } else {
+        Vec::new()
+    };
+    named.into_iter().chain(cascaded).map(|r| Action::new(Op::Truncate, r)).collect()
+}
+
 /// The known tables, other than `tables`, with a foreign key to one of `tables`.
-pub(super) fn referencing(state: &State, tables: &[QualifiedName]) -> Vec<QualifiedName> {
+fn referencing(state: &State, tables: &[QualifiedName]) -> Vec<QualifiedName> {
     let mut out: Vec<QualifiedName> = Vec::new();
     for ((table, _), _) in state
         .constraints

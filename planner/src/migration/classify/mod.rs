@@ -1,20 +1,28 @@
 //! Classification: what each statement does to which relations, as operations of the
 //! lock-facts table. The lock modes and costs come from `locks::facts`; this module
-//! only reads the statement (and what the file created before it).
+//! only reads the statement (and what the history and the file made before it): `create`
+//! (tables, views, indexes, functions, statistics), `alter_table` (its subcommands,
+//! recursing into partitions, and the other end of foreign keys), `drop`, `rows`
+//! (reads and writes of rows, maintenance, locks, privileges), `known` (whether bellows
+//! knows a statement's locks at all).
 
-use pg_query::protobuf::{node::Node as N, ConstrType, Constraint, ObjectType};
+use pg_query::protobuf::{node::Node as N, ObjectType};
 use pg_query::NodeEnum;
 
 mod alter_table;
+mod create;
 mod drop;
+mod known;
+mod rows;
 
 use super::ast;
 use super::state::State;
-use crate::locks::{facts, relation_locks, ConstraintKind, Cost, LockMode, Op, PgVersion, RelationLock};
+use crate::locks::{facts, locks_every_row, relation_locks, Cost, LockMode, Op, PgVersion, RelationLock};
 use crate::model::QualifiedName;
 use alter_table::alter_table;
-pub use alter_table::{add_constraint, constraint_kind, proven_not_null};
-use drop::{drop_stmt, referencing};
+pub use alter_table::{add_column_constraint, add_constraint, constraint_kind, proven_not_null};
+use drop::drop_stmt;
+pub use known::locks_known;
 
 /// One operation of a statement on a relation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,19 +33,33 @@ pub struct Action {
     pub referenced: Option<QualifiedName>,
 }
 
+impl Action {
+    pub fn new(op: Op, table: QualifiedName) -> Action {
+        Action { op, table, referenced: None }
+    }
+}
+
 /// What a statement costs: the locks it takes, and whether it scans or rewrites.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Facts {
     pub locks: Vec<RelationLock>,
+    /// Some relation gets new storage: every row is read and written again.
     pub rewrite: bool,
+    /// Some relation's rows are all read (by a scan, or by a rewrite).
     pub scan: bool,
+    /// Relations on each of whose rows the statement holds a row lock until commit.
+    pub every_row: Vec<QualifiedName>,
 }
 
 /// The facts of a statement's actions on PostgreSQL `pg`: one lock per relation, the
 /// strongest mode and the highest cost.
 pub fn facts_of(actions: &[Action], pg: PgVersion) -> Facts {
     let mut locks: Vec<RelationLock> = Vec::new();
+    let mut every_row = Vec::new();
     for action in actions {
+        if locks_every_row(action.op) && !every_row.contains(&action.table) {
+            every_row.push(action.table.clone());
+        }
         for lock in relation_locks(action.op, pg, &action.table, action.referenced.as_ref()) {
             match locks.iter_mut().find(|l| l.relation == lock.relation) {
                 Some(held) => {
@@ -49,8 +71,14 @@ pub fn facts_of(actions: &[Action], pg: PgVersion) -> Facts {
         }
     }
     let rewrite = locks.iter().any(|l| l.cost == Cost::Rewrite);
-    let scan = locks.iter().any(|l| l.cost == Cost::Scan);
-    Facts { locks, rewrite, scan }
+    // A rewrite reads every row of the table it copies.
+    let scan = locks.iter().any(|l| matches!(l.cost, Cost::Scan | Cost::Rewrite));
+    Facts {
+        locks,
+        rewrite,
+        scan,
+        every_row,
+    }
 }
 
 /// The relations a statement's actions create.
@@ -64,172 +92,44 @@ pub fn creates(actions: &[Action]) -> Vec<QualifiedName> {
 
 /// The operations of one statement, given what is known before it.
 pub fn actions(node: &NodeEnum, state: &State, pg: PgVersion) -> Vec<Action> {
-    let act = |op: Op, table: QualifiedName| Action { op, table, referenced: None };
+    let act = Action::new;
     match node {
-        NodeEnum::CreateStmt(create) => {
-            let Some(table) = create.relation.as_ref().map(ast::relation) else {
-                return Vec::new();
-            };
-            let mut out = vec![act(Op::CreateTable, table.clone())];
-            // `LIKE source` reads the source's definition under ACCESS SHARE.
-            for like in create.table_elts.iter().filter_map(|e| match &e.node {
-                Some(N::TableLikeClause(like)) => like.relation.as_ref().map(ast::relation),
-                _ => None,
-            }) {
-                out.push(act(Op::Read, like));
-            }
-            if let Some(parent) = create.inh_relations.first().and_then(range_var).filter(|_| create.partbound.is_some()) {
-                out.push(act(Op::ChangeCatalog, parent));
-            }
-            let column_constraints = create.table_elts.iter().filter_map(|e| match &e.node {
-                Some(N::ColumnDef(def)) => Some(ast::constraints(&def.constraints).collect::<Vec<_>>()),
-                _ => None,
-            });
-            let all: Vec<&Constraint> = column_constraints
-                .flatten()
-                .chain(create.table_elts.iter().filter_map(|e| match &e.node {
-                    Some(N::Constraint(c)) => Some(c.as_ref()),
-                    _ => None,
-                }))
-                .collect();
-            for c in all.into_iter().filter(|c| ast::constr_type(c) == ConstrType::ConstrForeign) {
-                if let Some(referenced) = c.pktable.as_ref().map(ast::relation).filter(|r| r != &table) {
-                    let op = Op::AddConstraint {
-                        kind: ConstraintKind::ForeignKey,
-                        validated: false,
-                        using_index: false,
-                    };
-                    out.push(Action {
-                        op,
-                        table: table.clone(),
-                        referenced: Some(referenced),
-                    });
-                }
-            }
-            out
-        }
-        NodeEnum::CreateTableAsStmt(create) => {
-            let Some(table) = create.into.as_ref().and_then(|i| i.rel.as_ref()).map(ast::relation) else {
-                return Vec::new();
-            };
-            // The query runs and reads its tables, unless WITH NO DATA; either way they are locked ACCESS SHARE.
-            let read = if create.into.as_ref().is_some_and(|i| i.skip_data) {
-                Op::Read
-            } else {
-                Op::ReadAll
-            };
-            let sources = query_relations(create.query.as_deref());
-            std::iter::once(act(Op::CreateTable, table))
-                .chain(sources.into_iter().map(|r| act(read, r)))
-                .collect()
-        }
-        NodeEnum::ViewStmt(view) => {
-            let Some(name) = view.view.as_ref().map(ast::relation) else {
-                return Vec::new();
-            };
-            // Parse analysis of the view's query locks every table it names ACCESS SHARE.
-            let sources = query_relations(view.query.as_deref());
-            std::iter::once(act(Op::CreateView, name))
-                .chain(sources.into_iter().map(|r| act(Op::Read, r)))
-                .collect()
-        }
-        NodeEnum::IndexStmt(index) => index
-            .relation
-            .as_ref()
-            .map(|r| {
-                vec![act(
-                    Op::CreateIndex {
-                        concurrently: index.concurrent,
-                    },
-                    ast::relation(r),
-                )]
-            })
-            .unwrap_or_default(),
+        NodeEnum::CreateStmt(create) => create::create_table(create, state),
+        NodeEnum::CreateTableAsStmt(create) => create::create_table_as(create),
+        NodeEnum::ViewStmt(view) => create::create_view(view),
+        NodeEnum::IndexStmt(index) => create::create_index(index, state),
+        NodeEnum::CreateFunctionStmt(function) => create::create_function(function),
+        NodeEnum::CreateStatsStmt(stats) => stats.relations.iter().filter_map(range_var).map(|r| act(Op::ChangeSetting, r)).collect(),
         NodeEnum::AlterTableStmt(alter) => alter_table(alter, state, pg),
-        NodeEnum::RenameStmt(rename) => {
-            let index = rename.rename_type == ObjectType::ObjectIndex as i32;
-            match rename.relation.as_ref().map(ast::relation) {
-                // Renaming an index locks the index only (SHARE UPDATE EXCLUSIVE since PostgreSQL 12), not its table.
-                Some(r) if index => vec![act(Op::RenameIndex, r)],
-                Some(r) => vec![act(Op::Rename, r)],
-                None => Vec::new(),
+        NodeEnum::RenameStmt(rename) => alter_table::rename(rename, state),
+        NodeEnum::AlterObjectSchemaStmt(moved) => {
+            let relation = [
+                ObjectType::ObjectTable,
+                ObjectType::ObjectView,
+                ObjectType::ObjectMatview,
+                ObjectType::ObjectForeignTable,
+            ]
+            .iter()
+            .any(|k| *k as i32 == moved.object_type);
+            // SET SCHEMA moves the relation under ACCESS EXCLUSIVE (AlterTableNamespace).
+            match moved.relation.as_ref().map(ast::relation) {
+                Some(r) if relation => vec![act(Op::ChangeCatalog, r)],
+                _ => Vec::new(),
             }
         }
+        NodeEnum::AlterDomainStmt(alter) => rows::alter_domain(alter, state),
         NodeEnum::DropStmt(drop) => drop_stmt(drop, state),
-        NodeEnum::TruncateStmt(t) => {
-            let named: Vec<QualifiedName> = t.relations.iter().filter_map(range_var).collect();
-            // CASCADE also truncates the tables whose foreign keys point at a truncated table, under the same lock.
-            let cascaded = if t.behavior == pg_query::protobuf::DropBehavior::DropCascade as i32 {
-                referencing(state, &named)
-            } else {
-                Vec::new()
-            };
-            named.into_iter().chain(cascaded).map(|r| act(Op::Truncate, r)).collect()
-        }
-        NodeEnum::VacuumStmt(vacuum) => {
-            let full = vacuum.options.iter().any(|o| matches!(&o.node, Some(N::DefElem(d)) if d.defname == "full" && !matches!(d.arg.as_deref().and_then(|a| a.node.as_ref()), Some(N::String(s)) if s.sval == "false")));
-            let op = if full { Op::VacuumFull } else { Op::Vacuum };
-            vacuum
-                .rels
-                .iter()
-                .filter_map(|r| match &r.node {
-                    Some(N::VacuumRelation(v)) => v.relation.as_ref().map(ast::relation),
-                    _ => None,
-                })
-                .map(|r| act(op, r))
-                .collect()
-        }
-        NodeEnum::ClusterStmt(cluster) => cluster.relation.as_ref().map(|r| vec![act(Op::Cluster, ast::relation(r))]).unwrap_or_default(),
-        NodeEnum::RefreshMatViewStmt(refresh) => {
-            let Some(view) = refresh.relation.as_ref().map(ast::relation) else {
-                return Vec::new();
-            };
-            // The view's query runs again and reads the tables it names (known when the file created the view).
-            let sources = state.view_sources.get(&view).cloned().unwrap_or_default();
-            let refresh = act(
-                Op::RefreshMaterializedView {
-                    concurrently: refresh.concurrent,
-                },
-                view,
-            );
-            std::iter::once(refresh).chain(sources.into_iter().map(|r| act(Op::ReadAll, r))).collect()
-        }
-        NodeEnum::ReindexStmt(reindex) => {
-            let concurrently = reindex
-                .params
-                .iter()
-                .any(|p| matches!(&p.node, Some(N::DefElem(d)) if d.defname == "concurrently"));
-            let Some(r) = reindex.relation.as_ref().map(ast::relation) else {
-                return Vec::new();
-            };
-            let table = state.indexes.get(&r).cloned().unwrap_or(r);
-            vec![act(Op::Reindex { concurrently }, table)]
-        }
+        NodeEnum::TruncateStmt(t) => drop::truncate(t, state),
+        NodeEnum::CommentStmt(comment) => comment_target(comment).map(|(op, t)| vec![act(op, t)]).unwrap_or_default(),
+        NodeEnum::CreatePolicyStmt(policy) => policy.table.as_ref().map(|r| vec![act(Op::CreateRule, ast::relation(r))]).unwrap_or_default(),
+        NodeEnum::AlterPolicyStmt(policy) => policy.table.as_ref().map(|r| vec![act(Op::CreateRule, ast::relation(r))]).unwrap_or_default(),
+        NodeEnum::RuleStmt(rule) => rule.relation.as_ref().map(|r| vec![act(Op::CreateRule, ast::relation(r))]).unwrap_or_default(),
         NodeEnum::CreateTrigStmt(trigger) => trigger
             .relation
             .as_ref()
             .map(|r| vec![act(Op::CreateTrigger, ast::relation(r))])
             .unwrap_or_default(),
-        NodeEnum::LockStmt(lock) => {
-            let mode = LockMode::ALL
-                .get(usize::try_from(lock.mode).unwrap_or(8).saturating_sub(1))
-                .copied()
-                .unwrap_or(LockMode::AccessExclusiveLock);
-            lock.relations.iter().filter_map(range_var).map(|r| act(Op::LockTable(mode), r)).collect()
-        }
-        NodeEnum::InsertStmt(s) => s.relation.as_ref().map(|r| vec![act(Op::InsertRows, ast::relation(r))]).unwrap_or_default(),
-        NodeEnum::UpdateStmt(s) => s.relation.as_ref().map(|r| vec![act(Op::WriteRows, ast::relation(r))]).unwrap_or_default(),
-        NodeEnum::DeleteStmt(s) => s.relation.as_ref().map(|r| vec![act(Op::WriteRows, ast::relation(r))]).unwrap_or_default(),
-        NodeEnum::CommentStmt(comment) => comment_target(comment).map(|(op, t)| vec![act(op, t)]).unwrap_or_default(),
-        NodeEnum::CreatePolicyStmt(policy) => policy.table.as_ref().map(|r| vec![act(Op::CreateRule, ast::relation(r))]).unwrap_or_default(),
-        // GRANT and REVOKE on tables lock each table ACCESS SHARE from PostgreSQL 18 on.
-        NodeEnum::GrantStmt(grant)
-            if grant.objtype == ObjectType::ObjectTable as i32 && grant.targtype == pg_query::protobuf::GrantTargetType::AclTargetObject as i32 =>
-        {
-            grant.objects.iter().filter_map(range_var).map(|r| act(Op::Grant, r)).collect()
-        }
-        NodeEnum::RuleStmt(rule) => rule.relation.as_ref().map(|r| vec![act(Op::CreateRule, ast::relation(r))]).unwrap_or_default(),
-        _ => Vec::new(),
+        _ => rows::actions(node, state),
     }
 }
 
@@ -268,4 +168,12 @@ fn comment_target(comment: &pg_query::protobuf::CommentStmt) -> Option<(Op, Qual
 /// True when the fact table says `op` takes a lock that blocks writes.
 pub fn blocks_writes(op: Op, pg: PgVersion) -> bool {
     facts(op, pg).iter().any(|f| f.mode.blocks_writes())
+}
+
+/// The lock mode `LOCK TABLE` asks for (`lock.mode` counts from 1, weakest first).
+fn lock_mode(mode: i32) -> LockMode {
+    LockMode::ALL
+        .get(usize::try_from(mode).unwrap_or(8).saturating_sub(1))
+        .copied()
+        .unwrap_or(LockMode::AccessExclusiveLock)
 }

@@ -29,9 +29,7 @@ impl Rule for DropConstraint {
         for action in cx.actions.iter().filter(|a| matches!(a.op, Op::DropConstraint { .. }) && cx.existing(&a.table)) {
             for name in dropped_names(alter) {
                 // A constraint this file added is known to no running application version.
-                // (Every constraint `State` knows comes from the file, so a known foreign
-                // key's referenced-table lock is reported only once a live schema feeds it.)
-                if cx.state.constraints.contains_key(&(action.table.clone(), name.clone())) {
+                if cx.state.is_new_constraint(&action.table, &name) {
                     continue;
                 }
                 let mut message = format!("the application version still running may rely on {name} on {}", action.table);

@@ -37,7 +37,7 @@ impl Rule for MissingLockTimeout {
                 lock.relation,
                 lock.mode.blocks()
             ),
-            "start the migration with `SET lock_timeout = '2s';` and retry when it times out (the scripts of `bellows plan --format sql` set it)",
+            "start the migration with `SET lock_timeout = '2s';` and retry when it times out; `bellows apply` does both",
         ));
     }
 }

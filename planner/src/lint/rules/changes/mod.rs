@@ -9,8 +9,10 @@ mod create_trigger_on_existing_table;
 mod detach_partition_non_concurrently;
 mod drop_column;
 mod drop_constraint;
+mod drop_function;
 mod drop_not_null;
 mod drop_table;
+mod drop_view;
 mod missing_lock_timeout;
 mod multiple_alter_table;
 mod refresh_materialized_view_non_concurrently;
@@ -41,4 +43,6 @@ pub static RULES: &[&dyn Rule] = &[
     &rewriting_maintenance_command::RewritingMaintenanceCommand,
     &statement_after_access_exclusive::StatementAfterAccessExclusive,
     &truncate::Truncate,
+    &drop_view::DropView,
+    &drop_function::DropFunction,
 ];

@@ -32,7 +32,7 @@ impl Rule for RenameColumn {
             return;
         };
         // A column this file added is known to no running application version.
-        if cx.state.declared_column(&table, &rename.subname).is_some() {
+        if cx.state.is_new_column(&table, &rename.subname) {
             return;
         }
         out.push(Finding::new(

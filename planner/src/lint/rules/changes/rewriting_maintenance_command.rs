@@ -25,13 +25,13 @@ fn describe(op: Op) -> Option<(&'static str, &'static str, &'static str)> {
     match op {
         Op::VacuumFull => Some(("VACUUM FULL", "full", repack)),
         Op::Cluster => Some(("CLUSTER", "cluster", repack)),
-        Op::SetTablespace => Some(("SET TABLESPACE", "tablespace", "move it online with `pg_repack --tablespace`")),
+        Op::SetTablespace { rewrite: true } => Some(("SET TABLESPACE", "tablespace", "move it online with `pg_repack --tablespace`")),
         Op::SetLogged => Some((
             "SET LOGGED/UNLOGGED",
             "logged",
             "create the table with the persistence it needs and copy rows in batches, or run it in a maintenance window",
         )),
-        Op::SetAccessMethod => Some((
+        Op::SetAccessMethod { rewrite: true } => Some((
             "SET ACCESS METHOD",
             "access method",
             "rebuild it online with pg_repack, or copy into a new table in batches",

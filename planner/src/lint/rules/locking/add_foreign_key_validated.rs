@@ -58,7 +58,8 @@ mod tests {
             "ALTER TABLE orders ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id);"
         ));
         assert_fires("BW110", "ALTER TABLE billing.\"Invoices\" ADD FOREIGN KEY (org_id) REFERENCES orgs;");
-        assert_fires("BW110", "ALTER TABLE orders ADD COLUMN user_id bigint REFERENCES users (id);");
+        // A new column with a default holds a value in every row, which the foreign key checks.
+        assert_fires("BW110", "ALTER TABLE orders ADD COLUMN user_id bigint DEFAULT 1 REFERENCES users (id);");
         // The referenced table is new, the scanned one is not.
         assert_fires(
             "BW110",
@@ -75,5 +76,26 @@ mod tests {
         assert_clean("BW110", "CREATE TABLE t (a int);\nALTER TABLE t ADD FOREIGN KEY (a) REFERENCES users (id);");
         assert_clean("BW110", "CREATE TABLE t (a int REFERENCES users (id));");
         assert_clean("BW110", "ALTER TABLE orders ADD CONSTRAINT c CHECK (a > 0);");
+    }
+
+    #[test]
+    fn quiet_on_a_new_column_without_a_default() {
+        // Every row holds NULL in the new column: PostgreSQL marks the foreign key valid without checking.
+        for sql in [
+            "ALTER TABLE orders ADD COLUMN user_id bigint REFERENCES users (id);",
+            "ALTER TABLE orders ADD COLUMN user_id bigint DEFAULT NULL REFERENCES users (id);",
+            "ALTER TABLE orders ADD COLUMN user_id bigint CONSTRAINT orders_user_fk REFERENCES users ON DELETE CASCADE;",
+        ] {
+            assert_clean("BW110", sql);
+            // The referenced table is still locked, briefly.
+            let report = crate::lint::lint_file("m.sql", sql, None, &crate::lint::LintOptions::default());
+            let users = report.statements[0]
+                .locks
+                .iter()
+                .find(|l| l.relation == "public.users")
+                .expect("users is locked");
+            assert_eq!(users.mode, crate::locks::LockMode::ShareRowExclusiveLock);
+            assert!(!report.statements[0].scan, "{sql}");
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! BW113 `add-unique-constraint-builds-index`: `ADD UNIQUE` or `ADD PRIMARY KEY` on an
 //! existing table without `USING INDEX`, which builds the index under the table's lock.
 
-use crate::lint::rule::added_constraints::{added_to_existing, keyword_span};
+use crate::lint::rule::added_constraints::{added_to_existing, keyword_span, primary_key_not_null_scans};
 use crate::lint::rule::wording;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
 use crate::locks::{ConstraintKind, Op};
@@ -41,11 +41,29 @@ impl Rule for AddUniqueConstraintBuildsIndex {
             let name = added.name();
             let table = added.table();
             let columns = added.columns().join(", ");
+            // A primary key first makes its columns NOT NULL, checking every row under the same lock.
+            let scans = primary_key_not_null_scans(cx, &added);
+            let (also, first) = if scans.is_empty() {
+                (String::new(), String::new())
+            } else {
+                let verb = if scans.nullable.len() + scans.unknown.len() == 1 && scans.unknown_index.is_none() {
+                    "holds"
+                } else {
+                    "hold"
+                };
+                (
+                    format!(" and to check that {} {verb} no NULL", scans.describe()),
+                    format!(
+                        "make {} NOT NULL without a scan (CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT, then SET NOT NULL), then ",
+                        scans.columns()
+                    ),
+                )
+            };
             out.push(Finding::new(
                 keyword_span(cx, keyword),
-                format!("{}, to build the index of {name}", wording::blocks_all(&added.locks(cx))),
+                format!("{}, to build the index of {name}{also}", wording::blocks_all(&added.locks(cx))),
                 format!(
-                    "build the index first with `CREATE UNIQUE INDEX CONCURRENTLY {name} ON {table} ({columns})` outside a transaction block, then `ALTER TABLE {table} ADD CONSTRAINT {name} {form} USING INDEX {name}`, which only needs a brief lock; `bellows plan --sql FILE` prints the phased plan"
+                    "{first}build the index with `CREATE UNIQUE INDEX CONCURRENTLY {name} ON {table} ({columns})` outside a transaction block, then `ALTER TABLE {table} ADD CONSTRAINT {name} {form} USING INDEX {name}`, which only needs a brief lock; `bellows plan --sql FILE` prints the phased plan"
                 ),
             ));
         }
@@ -59,6 +77,11 @@ mod tests {
     #[test]
     fn fires_on_an_existing_table() {
         insta::assert_snapshot!(render("ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);"));
+        // A primary key also checks that its columns hold no NULL, under the same lock: one finding says both.
+        insta::assert_snapshot!(
+            "primary_key",
+            render("SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN account_id bigint, ADD CONSTRAINT users_pkey PRIMARY KEY (account_id, id);")
+        );
         assert_fires("BW113", "ALTER TABLE billing.\"Invoices\" ADD PRIMARY KEY (id);");
         assert_fires("BW113", "ALTER TABLE users ADD COLUMN handle text UNIQUE;");
         assert_fires("BW113", "ALTER TABLE users ADD UNIQUE (org_id, email);");

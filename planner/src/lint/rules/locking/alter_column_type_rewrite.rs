@@ -37,7 +37,7 @@ impl Rule for AlterColumnTypeRewrite {
                 continue;
             };
             let new = def.type_name.as_ref().and_then(|t| crate::sql::type_from_ast(t).ok());
-            let old = cx.state.declared_column(&action.table, &cmd.name).map(|c| c.ty.clone());
+            let old = cx.state.column(&action.table, &cmd.name).map(|c| c.ty.clone());
             let column = format!("{}.{}", action.table, cmd.name);
             let change = describe(&column, old.as_ref(), new.as_ref(), def.raw_default.is_some());
             let recipe = "add a column of the new type kept in sync by a trigger, copy existing rows in batches, and swap the columns in one short transaction after the deploy; `bellows plan --sql FILE` prints these steps";

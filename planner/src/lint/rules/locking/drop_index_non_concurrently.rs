@@ -46,7 +46,7 @@ impl Rule for DropIndexNonConcurrently {
             let blocked = if cx.state.indexes.contains_key(&index) {
                 wording::blocks(lock)
             } else {
-                // The file does not say which table the index is on.
+                // Neither the file nor the migrations before it say which table the index is on.
                 wording::blocks_on(lock.mode, lock.cost, &format!("the table of {index}"))
             };
             out.push(Finding::new(

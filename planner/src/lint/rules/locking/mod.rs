@@ -15,6 +15,7 @@ mod foreign_key_without_index;
 mod primary_key_nullable_columns;
 mod reindex_non_concurrently;
 mod set_not_null_scan;
+mod update_or_delete_every_row;
 mod validate_in_same_transaction;
 
 use crate::lint::rule::Rule;
@@ -36,4 +37,5 @@ pub static RULES: &[&dyn Rule] = &[
     &primary_key_nullable_columns::PrimaryKeyNullableColumns,
     &add_exclusion_constraint::AddExclusionConstraint,
     &foreign_key_without_index::ForeignKeyWithoutIndex,
+    &update_or_delete_every_row::UpdateOrDeleteEveryRow,
 ];

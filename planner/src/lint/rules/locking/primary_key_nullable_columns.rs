@@ -1,5 +1,6 @@
-//! BW114 `primary-key-nullable-columns`: `ADD PRIMARY KEY` (with or without `USING
-//! INDEX`) on an existing table over columns not known to be NOT NULL.
+//! BW114 `primary-key-nullable-columns`: `ADD PRIMARY KEY ... USING INDEX` on an existing
+//! table over columns not known to be NOT NULL. Without `USING INDEX`, BW113 reports the
+//! statement, its NOT NULL checks included, once.
 //!
 //! The ALTER TABLE docs (`ADD table_constraint_using_index`): "If PRIMARY KEY is
 //! specified, and the index's columns are not already marked NOT NULL, then this
@@ -11,11 +12,10 @@
 //! `NotNullImpliedByRelConstraints`; `set_attnotnull` on 18). The rule asks the
 //! lock-facts table about `SET NOT NULL`, which knows that version rule.
 
-use crate::lint::rule::added_constraints::{added_to_existing, keyword_span};
+use crate::lint::rule::added_constraints::{added_to_existing, keyword_span, primary_key_not_null_scans};
 use crate::lint::rule::wording;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
-use crate::locks::{facts, relation_locks, ConstraintKind, Cost, Op};
-use crate::migration::classify::proven_not_null;
+use crate::locks::{facts, relation_locks, Cost, Op};
 
 pub struct PrimaryKeyNullableColumns;
 
@@ -24,8 +24,8 @@ static META: RuleMeta = RuleMeta {
     name: "primary-key-nullable-columns",
     severity: Severity::Error,
     default_enabled: true,
-    summary: "a primary key added to an existing table over columns that are not yet NOT NULL",
-    why: "A primary key's columns must be NOT NULL. Where they are not, ADD PRIMARY KEY (also with USING INDEX) first runs SET NOT NULL on them, which scans every row under the ACCESS EXCLUSIVE lock: every query on the table, reads too, waits for the scan. From PostgreSQL 12 on, a validated CHECK (col IS NOT NULL) lets SET NOT NULL skip the scan, so the columns can be made NOT NULL first without a long lock.",
+    summary: "a primary key added USING INDEX to an existing table over columns that are not yet NOT NULL",
+    why: "A primary key's columns must be NOT NULL. Where they are not, ADD PRIMARY KEY ... USING INDEX first runs SET NOT NULL on them, which scans every row under the ACCESS EXCLUSIVE lock: every query on the table, reads too, waits for the scan. From PostgreSQL 12 on, a validated CHECK (col IS NOT NULL) lets SET NOT NULL skip the scan, so the columns can be made NOT NULL first without a long lock. Columns known to be NOT NULL (declared so in this file or an earlier migration of the folder, or proven by a validated check) are not reported. Without USING INDEX, the statement also builds the index under that lock, and add-unique-constraint-builds-index reports both in one finding.",
     alternative: "-- outside a transaction block:\nCREATE UNIQUE INDEX CONCURRENTLY users_pkey ON users (id);\nALTER TABLE users ADD CONSTRAINT users_id_not_null CHECK (id IS NOT NULL) NOT VALID;\n-- commit, then in a separate transaction:\nALTER TABLE users VALIDATE CONSTRAINT users_id_not_null;\n-- commit, then (PostgreSQL 12+ skips the scan):\nALTER TABLE users ALTER COLUMN id SET NOT NULL;\nALTER TABLE users ADD CONSTRAINT users_pkey PRIMARY KEY USING INDEX users_pkey;",
 };
 
@@ -35,58 +35,29 @@ impl Rule for PrimaryKeyNullableColumns {
     }
 
     fn check(&self, cx: &StatementContext<'_>, out: &mut Vec<Finding>) {
-        // `ADD COLUMN ... PRIMARY KEY` adds a NOT NULL column: no SET NOT NULL of old rows.
-        for added in added_to_existing(cx)
-            .into_iter()
-            .filter(|a| a.kind() == ConstraintKind::PrimaryKey && a.column.is_none())
-        {
+        // Without USING INDEX, add-unique-constraint-builds-index reports the statement, NOT NULL checks included.
+        for added in added_to_existing(cx).into_iter().filter(|a| a.using_index().is_some()) {
+            let scans = primary_key_not_null_scans(cx, &added);
+            if scans.is_empty() {
+                continue;
+            }
             let table = added.table();
-            let scan = |column: &str| {
-                let proven = proven_not_null(cx.state, table, column);
-                facts(Op::SetNotNull { proven }, cx.pg).iter().any(|f| f.cost != Cost::Instant)
-            };
-            let columns = match added.using_index() {
-                Some(index) => cx.state.index_columns.get(&index).cloned().ok_or(index),
-                None => Ok(added.columns()),
-            };
-            let (nullable, unknown): (Vec<String>, Vec<String>) = match &columns {
-                Ok(columns) => columns
-                    .iter()
-                    .filter(|c| cx.state.not_null(table, c) != Some(true) && scan(c))
-                    .cloned()
-                    .partition(|c| cx.state.not_null(table, c) == Some(false)),
-                Err(_) => (Vec::new(), Vec::new()),
-            };
             let lock = relation_locks(Op::SetNotNull { proven: false }, cx.pg, table, None);
-            let blocked = wording::blocks_all(&lock);
-            let name = added.name();
-            let mut report = |message: String, columns: &str| out.push(Finding::new(keyword_span(cx, "primary key"), message, help(cx, table, columns)));
-            if !nullable.is_empty() {
-                let columns = nullable.join(", ");
-                report(
-                    format!("{blocked}: the primary key {name} sets {columns} NOT NULL first, which checks every row for NULLs"),
-                    &columns,
-                );
-            }
-            if !unknown.is_empty() {
-                let (them, be) = if unknown.len() == 1 { ("it", "is") } else { ("them", "are") };
-                let columns = unknown.join(", ");
-                report(
-                    format!("unless {columns} {be} already NOT NULL, {blocked}: the primary key {name} sets {them} NOT NULL first, which checks every row for NULLs"),
-                    &columns,
-                );
-            }
-            if let Err(index) = columns {
-                report(
-                    format!("unless the columns of {index} are already NOT NULL, {blocked}: the primary key {name} sets them NOT NULL first, which checks every row for NULLs"),
-                    &format!("the columns of {index}"),
-                );
-            }
+            out.push(Finding::new(
+                keyword_span(cx, "primary key"),
+                format!(
+                    "{}: the primary key {} sets {} NOT NULL first, which checks every row for NULLs",
+                    wording::blocks_all(&lock),
+                    added.name(),
+                    scans.describe()
+                ),
+                help(cx, table, &scans.columns()),
+            ));
         }
     }
 }
 
-fn help(cx: &StatementContext<'_>, table: &crate::model::QualifiedName, columns: &str) -> String {
+pub(crate) fn help(cx: &StatementContext<'_>, table: &crate::model::QualifiedName, columns: &str) -> String {
     if facts(Op::SetNotNull { proven: true }, cx.pg).iter().all(|f| f.cost == Cost::Instant) {
         format!("first make {columns} NOT NULL on {table}: add `CHECK (col IS NOT NULL) NOT VALID` per column, VALIDATE it in a separate transaction, then SET NOT NULL, which then skips the scan; `bellows plan --sql FILE` prints the phased plan")
     } else {
@@ -103,9 +74,8 @@ mod tests {
     #[test]
     fn fires_on_columns_not_known_not_null() {
         insta::assert_snapshot!(render(
-            "ALTER TABLE users ADD COLUMN account_id bigint;\nALTER TABLE users ADD CONSTRAINT users_pkey PRIMARY KEY (account_id, id);"
+            "ALTER TABLE users ADD COLUMN account_id bigint;\nCREATE UNIQUE INDEX CONCURRENTLY users_pkey ON users (account_id, id);\nALTER TABLE users ADD CONSTRAINT users_pkey PRIMARY KEY USING INDEX users_pkey;"
         ));
-        assert_fires("BW114", "ALTER TABLE billing.\"Invoices\" ADD PRIMARY KEY (\"Id\");");
         assert_fires(
             "BW114",
             "CREATE UNIQUE INDEX CONCURRENTLY k ON users (id);\nALTER TABLE users ADD PRIMARY KEY USING INDEX k;",
@@ -132,8 +102,20 @@ mod tests {
     }
 
     #[test]
+    fn the_statement_that_builds_the_index_is_reported_once_by_bw113() {
+        let found = crate::lint::rules::testing::lint("ALTER TABLE users ADD PRIMARY KEY (id);");
+        assert_eq!((fired(&found, "BW113"), fired(&found, "BW114")), (1, 0), "{found:#?}");
+        let bw113 = found.iter().find(|d| d.rule == "BW113").expect("BW113");
+        assert!(
+            bw113.message.contains("and to check that id (unless it is already NOT NULL) holds no NULL"),
+            "{}",
+            bw113.message
+        );
+    }
+
+    #[test]
     fn a_validated_not_null_check_spares_the_scan_from_12_on() {
-        let sql = "ALTER TABLE users ADD CONSTRAINT c CHECK (id IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT c;\nALTER TABLE users ADD PRIMARY KEY (id);";
+        let sql = "ALTER TABLE users ADD CONSTRAINT c CHECK (id IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT c;\nCREATE UNIQUE INDEX CONCURRENTLY k ON users (id);\nALTER TABLE users ADD PRIMARY KEY USING INDEX k;";
         let on = |pg| {
             let options = LintOptions {
                 pg: PgVersion(pg),
@@ -143,5 +125,10 @@ mod tests {
         };
         assert_eq!((on(11), on(12)), (1, 0));
         assert_fires("BW114", &sql.replace("ALTER TABLE users VALIDATE CONSTRAINT c;\n", ""));
+        // Known from an earlier statement or file: NOT NULL, so no check.
+        assert_clean(
+            "BW114",
+            "ALTER TABLE users ALTER COLUMN id SET NOT NULL;\nCREATE UNIQUE INDEX CONCURRENTLY k ON users (id);\nALTER TABLE users ADD PRIMARY KEY USING INDEX k;",
+        );
     }
 }

@@ -6,7 +6,7 @@ use pg_query::NodeEnum;
 
 use crate::lint::rule::wording;
 use crate::lint::rule::{Finding, Rule, RuleMeta, Severity, StatementContext};
-use crate::locks::{facts, Op};
+use crate::locks::{facts, index_lock, Op};
 use crate::migration::ast;
 
 pub struct ReindexNonConcurrently;
@@ -69,10 +69,14 @@ impl Rule for ReindexNonConcurrently {
         } else {
             format!("PostgreSQL {} has no REINDEX CONCURRENTLY (12+ has): CREATE INDEX CONCURRENTLY a copy, DROP INDEX CONCURRENTLY the old index, then rename the copy", cx.pg)
         };
+        let rebuilt = if kind == Kind::ReindexObjectIndex { "the index" } else { "each index" };
+        let index = index_lock(Op::Reindex { concurrently: false }).map_or(String::new(), |mode| {
+            format!(", and {mode} on {rebuilt} while it is rebuilt: queries that would use it wait too, reads included")
+        });
         out.push(Finding::new(
             cx.span_of("reindex"),
             format!(
-                "{blocked}, to rebuild {}",
+                "{blocked}, to rebuild {}{index}",
                 if kind == Kind::ReindexObjectIndex { "the index" } else { "its indexes" }
             ),
             help,
@@ -90,6 +94,13 @@ mod tests {
     fn fires_on_existing_indexes_and_tables() {
         insta::assert_snapshot!(render("REINDEX TABLE users;\nREINDEX SCHEMA billing;"));
         assert_fires("BW103", "REINDEX INDEX users_email_idx;");
+        let found = crate::lint::rules::testing::lint("REINDEX INDEX users_email_idx;");
+        assert!(
+            found
+                .iter()
+                .any(|d| d.rule == "BW103" && d.message.contains("AccessExclusiveLock on the index while it is rebuilt")),
+            "{found:#?}"
+        );
         let options = LintOptions {
             pg: PgVersion(11),
             ..LintOptions::default()
