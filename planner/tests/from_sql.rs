@@ -220,7 +220,7 @@ fn whole_table_updates_and_deletes_run_in_batches_where_their_shape_allows() {
     for (sql, why) in [
         ("UPDATE users SET name = name || 'x';", "reads name, which it writes"),
         ("UPDATE users SET name = random()::text;", "may be volatile"),
-        ("UPDATE users SET id = id + 1;", "changes the primary key"),
+        ("UPDATE users SET id = id + 1;", "changes the key that batches"),
         ("UPDATE users u SET name = 'x' WHERE u.email = '';", "names columns with their table"),
         ("DELETE FROM users WHERE id IN (SELECT id FROM users LIMIT 5);", "has a subquery"),
     ] {
@@ -230,7 +230,7 @@ fn whole_table_updates_and_deletes_run_in_batches_where_their_shape_allows() {
         assert!(s.description.contains(why), "{sql}: {}", s.description);
     }
     let blind = plan_sql(None, "m.sql", "UPDATE users SET name = 'x';", PlanOptions::default()).expect("plans");
-    assert!(step(&blind, "statement:line-1").description.contains("primary key of public.users is unknown"));
+    assert!(step(&blind, "statement:line-1").description.contains("no key of public.users is known"));
 }
 
 /// Issue 10: `REFERENCES t` without a column list references t's primary key (from

@@ -95,6 +95,11 @@ impl Running {
         }
     }
 
+    /// The process id (to send it a signal).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL: no chance to clean up, as a crash or an OOM kill.
     pub fn kill(mut self) {
         self.child.kill().expect("bellows is killed");

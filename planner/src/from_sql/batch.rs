@@ -1,7 +1,7 @@
 //! A whole-table `UPDATE` or `DELETE` (no WHERE, or one that is not a lookup by the
-//! primary key) holds a row lock on every row it changes until it commits, so the
+//! primary key or unique NOT NULL key) holds a row lock on every row it changes until it commits, so the
 //! application's writes to those rows wait, and it is one huge transaction. Where its
-//! shape allows, it runs instead as keyset batches over the primary key, each in its
+//! shape allows, it runs instead as keyset batches over that key, each in its
 //! own short transaction (the executor's `Backfill` contract). A batch run twice must
 //! do nothing the second time: its `pending` predicate is the statement's WHERE and,
 //! for an UPDATE, "some assigned column differs from its new value", so an UPDATE whose
@@ -57,14 +57,14 @@ pub(super) fn batching(node: &NodeEnum, at: &Where<'_>) -> Batching {
         return Batching::NotWholeTable;
     }
     let key = at.schema.tables.get(&table_name).and_then(|t| Some((t, t.batch_key()?)));
-    if let (Some((_, key)), Some(condition)) = (key, condition) {
+    if let (Some((_, key)), Some(condition)) = (&key, condition) {
         if looks_up(condition, key) {
             return Batching::NotWholeTable;
         }
     }
     let Some((table, key)) = key else {
         return Batching::Kept(format!(
-            "a whole-table {verb}, not batched: the primary key of {table_name} is unknown (give --from)"
+            "a whole-table {verb}, not batched: no key of {table_name} is known (a primary key, or a unique key of NOT NULL columns; give --from)"
         ));
     };
     let refuse = |why: &str| Batching::Kept(format!("a whole-table {verb}, not batched: {why}"));
@@ -97,7 +97,7 @@ pub(super) fn batching(node: &NodeEnum, at: &Where<'_>) -> Batching {
                 return refuse("it assigns to a part of a column, or several columns at once");
             };
             if key.contains(&target.name) {
-                return refuse("it changes the primary key that batches are ordered by");
+                return refuse("it changes the key that batches are ordered by");
             }
             written.push(target.name.clone());
             values.push(value);
@@ -142,7 +142,7 @@ pub(super) fn batching(node: &NodeEnum, at: &Where<'_>) -> Batching {
         StepKind::Backfill,
         Phase::Expand,
         format!(
-            "{verb} at line {} in batches of {} over the primary key of {} (as one statement it would lock every row it changes until it commits)",
+            "{verb} at line {} in batches of {} over the key of {} (as one statement it would lock every row it changes until it commits)",
             at.line, at.batch_size, table.name
         ),
     );

@@ -204,9 +204,28 @@ impl Table {
         self.columns.iter().find(|c| c.name == name)
     }
 
-    /// The columns a batched backfill walks in key order: the primary key.
-    pub fn batch_key(&self) -> Option<&[String]> {
-        self.primary_key.as_ref().map(|pk| pk.columns.as_slice())
+    /// The columns a batched backfill walks in key order: the primary key, else the first
+    /// unique constraint, else the first plain unique index (no predicate, B-tree, column
+    /// keys in their default order), whose columns are all NOT NULL. Any of these names
+    /// each row once and has the index a keyset batch needs.
+    pub fn batch_key(&self) -> Option<Vec<String>> {
+        if let Some(pk) = &self.primary_key {
+            return Some(pk.columns.clone());
+        }
+        let not_null = |columns: &[String]| !columns.is_empty() && columns.iter().all(|c| self.column(c).is_some_and(|c| !c.nullable));
+        if let Some(unique) = self.uniques.iter().find(|u| not_null(&u.columns)) {
+            return Some(unique.columns.clone());
+        }
+        self.indexes
+            .iter()
+            .filter(|i| i.unique && i.predicate.is_none() && i.options.is_empty() && i.method.as_deref().is_none_or(|m| m == "btree"))
+            .filter_map(|i| {
+                i.keys
+                    .iter()
+                    .map(|k| if let IndexKey::Column(c) = k { Some(c.clone()) } else { None })
+                    .collect::<Option<Vec<String>>>()
+            })
+            .find(|columns| not_null(columns))
     }
 
     /// Every constraint name on the table (they share one namespace per table, with indexes per schema).

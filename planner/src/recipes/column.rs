@@ -62,14 +62,14 @@ pub fn add_column(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &
                 "add `backfill = \"<expression>\"` (the value for existing rows and for rows the old application inserts), or a constant `default`, or make the column nullable"));
         }
     };
-    let table = cx
-        .table(t)
-        .ok_or_else(|| PlanError::refused(t, "the table is not in the desired schema", "declare it"))?;
-    let Some(key) = table.batch_key().map(<[String]>::to_vec) else {
+    if cx.table(t).is_none() {
+        return Err(PlanError::refused(t, "the table is not in the desired schema", "declare it"));
+    }
+    let Some(key) = cx.batch_key(t) else {
         return Err(PlanError::refused(
             object,
-            format!("filling existing rows needs batches over a primary key, and table {t} has none"),
-            "add a primary key to the table first",
+            format!("filling existing rows needs batches over a key, and table {t} has no primary key and no unique key of NOT NULL columns"),
+            "add a primary key (or a unique constraint on NOT NULL columns) to the table first",
         ));
     };
     let nullable = Column {

@@ -42,6 +42,12 @@ impl Context<'_> {
         })
     }
 
+    /// The key a batched backfill of `name` walks: one the table has before the plan
+    /// runs, else the desired one (which expand builds before any backfill runs).
+    fn batch_key(&self, name: &QualifiedName) -> Option<Vec<String>> {
+        self.current_table(name).and_then(Table::batch_key).or_else(|| self.table(name)?.batch_key())
+    }
+
     /// True when the table exists before the plan runs (so it may hold rows and be busy).
     fn exists(&self, name: &QualifiedName) -> bool {
         self.current_table(name).is_some()

@@ -142,11 +142,11 @@ pub fn set_not_null(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column:
         not_null_via_check(r, cx, t, how);
         return Ok(());
     };
-    let key = cx.table(t).and_then(|table| table.batch_key()).map(<[String]>::to_vec).ok_or_else(|| {
+    let key = cx.batch_key(t).ok_or_else(|| {
         PlanError::refused(
             format!("column {t}.{}", quote_ident(&column.name)),
-            "a backfill needs batches over a primary key, and the table has none",
-            "add a primary key to the table first",
+            "a backfill needs batches over a key, and the table has no primary key and no unique key of NOT NULL columns",
+            "add a primary key (or a unique constraint on NOT NULL columns) to the table first",
         )
     })?;
     fill_trigger(r, cx, t, &column.name, fill, &names);

@@ -44,7 +44,7 @@ pub fn alter_type(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &
         .table(t)
         .ok_or_else(|| PlanError::refused(t, "the table is not in the desired schema", "declare it"))?;
     refuse_unsupported(cx, table, column)?;
-    let key = batch_key(table, &column.name)?;
+    let key = batch_key(cx, table, &column.name)?;
     let temporary = derived_name(&[&column.name, "bellows_new"]);
     let to_new = column.using.as_ref().map_or_else(|| format!("{c}::{}", column.ty.sql()), |u| u.text.clone());
     let to_old = format!("{}::{}", quote_ident(&temporary), from.sql());
@@ -190,7 +190,7 @@ pub fn rename_column(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, old: &
     let table = cx
         .table(t)
         .ok_or_else(|| PlanError::refused(t, "the table is not in the desired schema", "declare it"))?;
-    let key = batch_key(table, &column.name)?;
+    let key = batch_key(cx, table, &column.name)?;
     let (o, n) = (quote_ident(&old.name), quote_ident(&column.name));
     let (to_new, to_old) = if old.ty == column.ty {
         (o.clone(), n.clone())
@@ -325,17 +325,19 @@ fn substitute(index: &Index, column: &str, temporary: &str) -> Index {
     }
 }
 
-fn batch_key(table: &Table, column: &str) -> Result<Vec<String>, PlanError> {
-    let key = table.batch_key().map(<[String]>::to_vec).ok_or_else(|| {
-        PlanError::refused(
-            format!("column {}.{}", table.name, quote_ident(column)),
-            format!("copying the column needs batches over a primary key, and table {} has none", table.name),
-            "add a primary key to the table first",
-        )
-    })?;
+fn batch_key(cx: &Context<'_>, table: &Table, column: &str) -> Result<Vec<String>, PlanError> {
     // Batching by the column being converted works too: the old column keeps its
     // values until contract swaps the columns.
-    Ok(key)
+    cx.batch_key(&table.name).ok_or_else(|| {
+        PlanError::refused(
+            format!("column {}.{}", table.name, quote_ident(column)),
+            format!(
+                "copying the column needs batches over a key, and table {} has no primary key and no unique key of NOT NULL columns",
+                table.name
+            ),
+            "add a primary key (or a unique constraint on NOT NULL columns) to the table first",
+        )
+    })
 }
 
 /// What the new-column recipe cannot carry over automatically.
