@@ -238,6 +238,6 @@ fn a_table_with_no_key_is_refused_before_anything_changes() {
         "{refused:?}"
     );
     assert_eq!(count(&url, migrations), recorded, "nothing was recorded");
-    let columns = format!("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'Sales Ops' AND column_name = 'Label'");
-    assert_eq!(count(&url, &columns), 0, "nothing was changed");
+    let columns = "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'Sales Ops' AND column_name = 'Label'";
+    assert_eq!(count(&url, columns), 0, "nothing was changed");
 }
