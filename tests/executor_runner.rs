@@ -225,7 +225,7 @@ fn a_dry_run_prints_the_steps_and_changes_nothing() {
         "EXPAND",
         "BACKFILL",
         "CONTRACT",
-        "(in batches)",
+        "in batches of",
         "(outside a transaction)",
         "at complete",
     ] {

@@ -203,7 +203,8 @@ fn dry_run(prepared: &executor::Prepared) -> String {
         out.push_str(&format!("\n{}\n", phase.name.name().to_uppercase()));
         for step in &phase.steps {
             let how = match step.kind {
-                StepKind::Backfill => " (in batches)",
+                StepKind::Backfill if !step.description.contains("in batches") => " (in batches)",
+                StepKind::Backfill => "",
                 _ if !step.transactional => " (outside a transaction)",
                 _ => "",
             };
