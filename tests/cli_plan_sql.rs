@@ -73,3 +73,51 @@ fn the_plan_says_where_it_departs_from_the_file() {
     let (_, text, _) = bellows(&["plan", "--from", &from, "--sql", &sql]);
     assert!(text.contains("lock_timeout (3000 ms, line 1) is the plan's"), "{text}");
 }
+
+/// Issue 10: a file in a migration folder is planned after the files before it, so a
+/// type change and a rename get their recipes without `--from`.
+#[test]
+fn a_folder_s_earlier_migrations_tell_the_schema_a_file_starts_from() {
+    let dir = scratch("history");
+    write(
+        &dir,
+        "20240101000000_create.sql",
+        "CREATE TABLE events (id bigint PRIMARY KEY, counter integer NOT NULL, label varchar(20), note text);\nCREATE INDEX events_counter_idx ON events (counter);\n",
+    );
+    write(&dir, "20240101000000_create.down.sql", "DROP TABLE events;\n");
+    write(&dir, "20240102000000_rename.sql", "ALTER TABLE events RENAME COLUMN note TO remark;\n");
+    let change = write(
+        &dir,
+        "20240103000000_types.sql",
+        "ALTER TABLE events ALTER COLUMN counter TYPE bigint;\nALTER TABLE events ALTER COLUMN label TYPE text;\nALTER TABLE events RENAME COLUMN remark TO comment;\n",
+    );
+    let (code, plan, stderr) = bellows(&["plan", "--sql", &change, "--format", "json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let plan: serde_json::Value = serde_json::from_str(&plan).expect("JSON");
+    let ids: Vec<&str> = plan["phases"]
+        .as_array()
+        .expect("phases")
+        .iter()
+        .flat_map(|p| p["steps"].as_array().expect("steps"))
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    // integer -> bigint rewrites: a new column kept in sync, copied, its index rebuilt, swapped.
+    assert!(ids.iter().any(|id| id.starts_with("backfill:public.events.counter")), "{ids:?}");
+    assert!(
+        ids.iter().any(|id| id.contains("events_counter_idx")),
+        "the index follows the new column: {ids:?}"
+    );
+    // varchar(20) -> text is catalog-only: one instant step, no copy.
+    assert!(!ids.iter().any(|id| id.starts_with("backfill:public.events.label")), "{ids:?}");
+    // The rename of a column the history renamed before: both names kept working.
+    assert!(ids.iter().any(|id| id.starts_with("add-sync-trigger:public.events.comment")), "{ids:?}");
+    assert!(!ids.iter().any(|id| id.starts_with("statement:")), "nothing runs as written: {ids:?}");
+    let notes = plan["notes"].to_string();
+    assert!(notes.contains("the 2 migrations before it in its folder"), "{notes}");
+
+    // --no-history: the types are unknown, so both run as written and say so.
+    let (code, text, stderr) = bellows(&["plan", "--sql", &change, "--no-history"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(text.contains("BREAKS THE OLD VERSION"), "{text}");
+    assert!(text.contains("the current type of public.events.counter is unknown (give --from)"), "{text}");
+}

@@ -9,7 +9,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use planner::from_sql::plan_sql;
+use planner::from_sql::{plan_sql, plan_sql_after, replay_sql};
+use planner::migration::folder::{place, run_order};
+use planner::model::Schema;
 use planner::render::render_sql;
 use planner::{Plan, PlanOptions};
 use rayon::prelude::*;
@@ -75,7 +77,12 @@ fn plan_one(root: &Path, path: &Path) -> Outcome {
     let Ok(text) = String::from_utf8(std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {name}: {e}"))) else {
         return Outcome::NotText;
     };
-    match catch_unwind(AssertUnwindSafe(|| plan_sql(None, &name, &text, PlanOptions::default()))) {
+    planned(&name, || plan_sql(None, &name, &text, PlanOptions::default()))
+}
+
+/// What planning (`plan`) gives for the file `name`.
+fn planned(name: &str, plan: impl FnOnce() -> Result<Plan, planner::PlanError>) -> Outcome {
+    match catch_unwind(AssertUnwindSafe(plan)) {
         Ok(Ok(plan)) => Outcome::Planned(unparsed(&plan).into_iter().map(|b| format!("{name}: {b}")).collect()),
         Ok(Err(_)) => Outcome::Refused,
         Err(payload) => {
@@ -87,6 +94,106 @@ fn plan_one(root: &Path, path: &Path) -> Outcome {
             Outcome::Panicked(format!("{name}: {message}"))
         }
     }
+}
+
+/// The files of one migration folder, in run order, each planned after the ones before
+/// it (`plan --sql` in a folder without `--from`), then replayed into the schema.
+fn plan_folder(root: &Path, files: &[(String, PathBuf)]) -> Vec<Outcome> {
+    let mut schema = Schema::default();
+    let mut out = Vec::new();
+    for (_, path) in files {
+        let name = path.strip_prefix(root).unwrap_or(path).display().to_string();
+        let Ok(text) = String::from_utf8(std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {name}: {e}"))) else {
+            out.push(Outcome::NotText);
+            continue;
+        };
+        out.push(planned(&name, || plan_sql_after(&schema, &name, &text, PlanOptions::default())));
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| replay_sql(&mut schema, &name, &text, None))) {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned());
+            out.push(Outcome::Panicked(format!("{name} (replayed): {}", message.unwrap_or_default())));
+            schema = Schema::default();
+        }
+    }
+    out
+}
+
+struct Tally {
+    files: usize,
+    planned: usize,
+    refused: usize,
+    not_text: usize,
+    unparsed: Vec<String>,
+    panics: Vec<String>,
+}
+
+fn tally(outcomes: Vec<Outcome>) -> Tally {
+    let mut t = Tally {
+        files: outcomes.len(),
+        planned: 0,
+        refused: 0,
+        not_text: 0,
+        unparsed: Vec::new(),
+        panics: Vec::new(),
+    };
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Planned(bad) => {
+                t.planned += 1;
+                t.unparsed.extend(bad);
+            }
+            Outcome::Refused => t.refused += 1,
+            Outcome::NotText => t.not_text += 1,
+            Outcome::Panicked(why) => t.panics.push(why),
+        }
+    }
+    t
+}
+
+#[test]
+fn every_statement_plan_sql_emits_after_a_folder_s_history_parses() {
+    let Some(root) = corpus() else { return };
+    let mut files = Vec::new();
+    sql_files(&root, &mut files);
+    let mut folders: std::collections::BTreeMap<String, Vec<(String, PathBuf, planner::migration::folder::Place)>> = Default::default();
+    for path in files {
+        let text = path.to_string_lossy().into_owned();
+        if let Some(placed) = place(&text).filter(|p| !p.down) {
+            folders.entry(placed.folder.clone()).or_default().push((text, path, placed));
+        }
+    }
+    let folders: Vec<Vec<(String, PathBuf)>> = folders
+        .into_values()
+        .map(|mut f| {
+            f.sort_by(|a, b| run_order((&a.2, &a.0), (&b.2, &b.0)));
+            f.into_iter().map(|(text, path, _)| (text, path)).collect()
+        })
+        .collect();
+    let started = Instant::now();
+    let outcomes: Vec<Outcome> = folders.par_iter().flat_map(|f| plan_folder(&root, f)).collect();
+    let elapsed = started.elapsed();
+    let t = tally(outcomes);
+    let summary = format!(
+        "plan --sql over the corpus, each file after its folder's history: {} folders, {} files, {} planned, {} refused, {} not UTF-8, {} panicked, {} statements that do not parse, in {:.2?}",
+        folders.len(),
+        t.files,
+        t.planned,
+        t.refused,
+        t.not_text,
+        t.panics.len(),
+        t.unparsed.len(),
+        elapsed
+    );
+    eprintln!("{summary}");
+    assert!(t.files > MIN_MIGRATIONS / 2, "{summary}\nimplausibly few migrations in folders");
+    assert!(t.panics.is_empty(), "{summary}\nplan --sql panicked on:\n{}", t.panics.join("\n"));
+    assert!(
+        t.unparsed.is_empty(),
+        "{summary}\n{}",
+        t.unparsed.iter().take(40).cloned().collect::<Vec<_>>().join("\n")
+    );
 }
 
 #[test]

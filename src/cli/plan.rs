@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
-use planner::from_sql::plan_sql;
+use planner::from_sql::{plan_sql, plan_sql_after, replay_sql};
 use planner::locks::PgVersion;
 use planner::model::Schema;
 use planner::render::{render_json, render_markdown, render_sql, render_text};
@@ -31,6 +31,11 @@ pub struct PlanArgs {
     /// --from (or a database) the migration is checked against that schema.
     #[arg(long, value_name = "MIGRATION.sql", conflicts_with = "to")]
     pub sql: Option<PathBuf>,
+    /// With --sql and neither --from nor a database: do not replay the migrations that
+    /// run before the file in its folder (sqlx, golang-migrate, goose, diesel, prisma
+    /// layouts) to learn the schema it starts from.
+    #[arg(long, requires = "sql")]
+    pub no_history: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
@@ -81,7 +86,20 @@ pub fn run(args: &PlanArgs) -> Result<u8, Failure> {
     if let Some(path) = &args.sql {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {shown}"))?;
-        let plan = plan_sql(known.as_ref(), &shown, &text, options).map_err(|e| match e {
+        let replayed = match (&known, args.no_history) {
+            (None, false) => replay_folder(path),
+            _ => None,
+        };
+        let planned = match &replayed {
+            Some((schema, files)) => plan_sql_after(schema, &shown, &text, options).map(|plan| {
+                let earlier = if *files == 1 { "migration".to_string() } else { format!("{files} migrations") };
+                plan.with_notes(vec![format!(
+                    "the schema before this file is what the {earlier} before it in its folder built (replayed; tables made elsewhere are assumed to exist); --from or --database-url plans against a known schema and checks the file against it"
+                )])
+            }),
+            None => plan_sql(known.as_ref(), &shown, &text, options),
+        };
+        let plan = planned.map_err(|e| match e {
             PlanError::Invalid { errors } => {
                 eprint!("{}", render_source_errors(&text, &errors, stderr_color()));
                 let count = errors.len();
@@ -100,6 +118,22 @@ pub fn run(args: &PlanArgs) -> Result<u8, Failure> {
     let plan = make_plan(&current, &desired, options).map_err(refused)?;
     print!("{}", render(&plan, args.format));
     Ok(code::SUCCESS)
+}
+
+/// The schema the migrations before `path` in its folder built, and how many ran;
+/// `None` when it is not in a recognised folder or is its first migration.
+fn replay_folder(path: &std::path::Path) -> Option<(planner::model::Schema, usize)> {
+    let earlier = super::lint::history::earlier(path);
+    if earlier.is_empty() {
+        return None;
+    }
+    let mut schema = planner::model::Schema::default();
+    for input in &earlier {
+        if let Ok(text) = &input.text {
+            replay_sql(&mut schema, &input.path, text, input.diesel_metadata.as_deref());
+        }
+    }
+    Some((schema, earlier.len()))
 }
 
 fn render(plan: &planner::Plan, format: PlanFormat) -> String {

@@ -9,6 +9,7 @@ mod batch;
 mod check;
 mod intent;
 mod recognise;
+mod replay;
 mod touch;
 mod written;
 
@@ -29,19 +30,34 @@ use intent::Intent;
 use recognise::recognise;
 use written::{drop_index_concurrently, raw_step, Written};
 
+pub use replay::replay_sql;
+
 /// The plan for a migration file run against `known` (the schema of `--from` or a
 /// live database), or, without one, against tables assumed to exist as the file uses
 /// them.
 pub fn plan_sql(known: Option<&Schema>, path: &str, text: &str, options: PlanOptions) -> Result<Plan, PlanError> {
+    plan_from(known, known.is_some(), path, text, options)
+}
+
+/// The plan for a migration file run after the migrations before it in its folder,
+/// `replayed` being the schema they built. The tables and columns they built are
+/// known (so type changes and renames get their recipes), but the history may not be
+/// all of the database (tables made outside these files), so the file is not checked
+/// against it: tables it does not know are assumed to exist, as without a schema.
+pub fn plan_sql_after(replayed: &Schema, path: &str, text: &str, options: PlanOptions) -> Result<Plan, PlanError> {
+    plan_from(Some(replayed), false, path, text, options)
+}
+
+fn plan_from(start: Option<&Schema>, checked: bool, path: &str, text: &str, options: PlanOptions) -> Result<Plan, PlanError> {
     let (_, units) = source::units(path, text, None, None);
     let range = units.first().map_or(0..text.len(), |u| u.range.clone());
-    let mut current = known.cloned().unwrap_or_default();
+    let mut current = start.cloned().unwrap_or_default();
     let mut schema = current.clone();
     // Tables the migration alters without a known schema describing them: their
     // columns' types are unknown.
     let mut assumed: BTreeSet<QualifiedName> = BTreeSet::new();
     let mut checker = Checker {
-        known: known.is_some(),
+        known: checked,
         ..Checker::default()
     };
     let mut intent = Intent::default();

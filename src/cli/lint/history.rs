@@ -119,3 +119,19 @@ fn migrations_in(folder: &str) -> Vec<(PathBuf, Place)> {
     }
     out
 }
+
+/// The migrations of the folder of `path` that run before it (rollbacks left out), in
+/// run order, each with its diesel `metadata.toml`; empty when it is not a migration of
+/// a recognised folder layout. For `plan --sql`, which replays them.
+pub fn earlier(path: &Path) -> Vec<super::discover::Input> {
+    let Some(placed) = path.to_str().and_then(place) else { return Vec::new() };
+    let shown = path.to_string_lossy();
+    let mut earlier: Vec<(String, PathBuf, Place)> = migrations_in(&placed.folder)
+        .into_iter()
+        .filter(|(_, p)| !p.down)
+        .map(|(p, placed)| (p.to_string_lossy().into_owned(), p, placed))
+        .filter(|(text, _, p)| run_order((p, text), (&placed, &shown)).is_lt())
+        .collect();
+    earlier.sort_by(|a, b| run_order((&a.2, &a.0), (&b.2, &b.0)));
+    earlier.into_iter().map(|(_, file, _)| super::discover::read(&Source::File(file))).collect()
+}

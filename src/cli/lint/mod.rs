@@ -3,7 +3,7 @@
 
 mod discover;
 mod format;
-mod history;
+pub(super) mod history;
 mod sarif;
 mod schedule;
 
