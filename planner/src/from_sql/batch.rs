@@ -142,8 +142,11 @@ pub(super) fn batching(node: &NodeEnum, at: &Where<'_>) -> Batching {
         StepKind::Backfill,
         Phase::Expand,
         format!(
-            "{verb} at line {} in batches of {} over the key of {} (as one statement it would lock every row it changes until it commits)",
-            at.line, at.batch_size, table.name
+            "{verb} at line {} in batches of {} over the {} of {} (as one statement it would lock every row it changes until it commits)",
+            at.line,
+            at.batch_size,
+            if table.primary_key.is_some() { "primary key" } else { "unique key" },
+            table.name
         ),
     );
     let mut draft = Draft::from(step);
