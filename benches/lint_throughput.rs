@@ -4,7 +4,8 @@
 //! file of `migrations/` linted one by one on one thread and then across all cores.
 //! Where `squawk` (PyPI `squawk-cli`) is on PATH, it runs on the same files, and the
 //! command `bellows lint` as a process is compared with it: the two commands take turns,
-//! run after run, so that a noisy machine slows both alike. Run with
+//! run after run, so that a noisy machine slows both alike. `BELLOWS_BASELINE=path` adds
+//! an earlier `bellows` binary to the same turns (before and after a change). Run with
 //! `cargo bench --bench lint_throughput`.
 
 use std::path::{Path, PathBuf};
@@ -180,6 +181,11 @@ fn main() {
         Some(v) => println!("squawk found: {}", String::from_utf8_lossy(&v.stdout).trim()),
         None => println!("squawk not on PATH (pip install squawk-cli): no side-by-side comparison"),
     }
+    // An earlier build to compare with, in the same turns (BELLOWS_BASELINE=path).
+    let baseline = std::env::var("BELLOWS_BASELINE").ok().filter(|p| Path::new(p).is_file());
+    if let Some(old) = &baseline {
+        println!("baseline: {old}");
+    }
     // The folder as CI lints it: every file, each after the history of its migration
     // folder (bellows replays the files before it; squawk reads each file alone).
     let folder = root.join("migrations");
@@ -202,15 +208,28 @@ fn main() {
             // The same kind of output for both: JSON, not the terminal rendering.
             commands.push((squawk.as_str(), vec!["--reporter", "json", glob.as_deref().unwrap_or(path)]));
         }
+        if let Some(old) = &baseline {
+            commands.push((old.as_str(), vec!["lint", "--format", "json", path]));
+        }
         let mut medians = turns(&commands, PROCESS_RUNS).into_iter();
         let ours = medians.next().expect("bellows ran").expect("run bellows lint");
         let ours_rate = line(&format!("bellows lint {name}"), *size, *count, ours);
-        match medians.next() {
-            Some(Ok(theirs)) => {
-                let theirs_rate = line(&format!("squawk {name}"), *size, *count, theirs);
-                println!("{:<44} {:>8.2}x", "  bellows / squawk throughput", ours_rate / theirs_rate);
+        if squawk_version.is_some() {
+            match medians.next() {
+                Some(Ok(theirs)) => {
+                    let theirs_rate = line(&format!("squawk {name}"), *size, *count, theirs);
+                    println!("{:<44} {:>8.2}x", "  bellows / squawk throughput", ours_rate / theirs_rate);
+                }
+                Some(Err(e)) => println!("squawk failed: {e}"),
+                None => {}
             }
-            Some(Err(e)) => println!("squawk failed: {e}"),
+        }
+        match medians.next() {
+            Some(Ok(before)) => {
+                let before_rate = line(&format!("baseline lint {name}"), *size, *count, before);
+                println!("{:<44} {:>8.2}x", "  bellows / baseline throughput", ours_rate / before_rate);
+            }
+            Some(Err(e)) => println!("the baseline failed: {e}"),
             None => {}
         }
     }

@@ -271,6 +271,14 @@ fn status_tells_each_step_in_text_and_json_and_commands_out_of_turn_exit_1() {
     assert_eq!(step(&status, "backfill:")["status"], "pending", "{status:#}");
     assert_eq!(step(&status, "create-index:")["status"], "done", "{status:#}");
     assert!(status["fingerprint"].as_str().is_some_and(|f| f.len() >= 12), "{status:#}");
+    let dry = run(&["apply", "--to", &files.after, "--dry-run"], &owner.url);
+    assert_eq!(dry.code, 0, "{dry:?}");
+    assert!(dry.stdout.contains("would resume migration"), "{dry:?}");
+    assert!(
+        dry.stdout.contains("done already: build index"),
+        "a dry run of a resumed migration says what is done: {dry:?}"
+    );
+    assert!(dry.stdout.contains("would run: fill"), "{dry:?}");
 
     let other = std::env::temp_dir().join(format!("bellows-runner-{}-other.toml", std::process::id()));
     std::fs::write(&other, AFTER.replace(r#"columns = ["label"]"#, r#"columns = ["counter"]"#)).expect("write other.toml");

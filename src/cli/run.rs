@@ -208,7 +208,11 @@ fn dry_run(prepared: &executor::Prepared) -> String {
                 _ if !step.transactional => " (outside a transaction)",
                 _ => "",
             };
-            let when = if phase.name == planner::Phase::Contract { "at complete" } else { "would run" };
+            let when = match () {
+                _ if prepared.done.contains(&step.id) => "done already",
+                _ if phase.name == planner::Phase::Contract => "at complete",
+                _ => "would run",
+            };
             out.push_str(&format!("  {when}: {}{how} [{}]\n", step.description, step.id));
         }
     }

@@ -8,6 +8,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rustc_hash::FxHashSet;
+
 use super::state::State;
 use crate::model::QualifiedName;
 
@@ -20,12 +22,21 @@ impl State {
         // Its words, as written and folded to lower case (an unquoted name is kept folded, a
         // quoted one as written), in every schema the history knows: a lookup per word, not
         // a pass over everything known.
+        // A long rollback repeats its words many times: a hash set keeps each once
+        // without sorting them all.
         let lower = text.to_ascii_lowercase();
-        let mut words: Vec<&str> = split_words(text).collect();
-        words.extend(split_words(&lower).filter(|w| w.bytes().any(|b| b.is_ascii_alphabetic())));
-        words.retain(|w| w.bytes().any(|b| !b.is_ascii_digit()));
-        words.sort_unstable();
-        words.dedup();
+        let mut words: FxHashSet<&str> = FxHashSet::default();
+        for word in split_words(text) {
+            if word.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            words.insert(word);
+            if word.bytes().any(|b| b.is_ascii_uppercase()) {
+                // The same bytes of the folded text: folding keeps every byte's place.
+                let at = word.as_ptr() as usize - text.as_ptr() as usize;
+                words.insert(&lower[at..at + word.len()]);
+            }
+        }
         let mut schemas: Vec<&str> = vec!["public"];
         for table in self.schema.tables.keys() {
             if !schemas.contains(&table.schema.as_str()) {

@@ -48,11 +48,15 @@ pub fn run(chains: Vec<Vec<Step>>, start: &Start, options: &LintOptions) -> Vec<
     let next = AtomicUsize::new(0);
     let done = Mutex::new(Vec::new());
     let workers = rayon::current_num_threads().min(jobs.len()).max(1);
+    // Enough jobs to keep every core busy: each worker parses its own files, so a syntax
+    // tree is freed by the thread that built it (a tree freed by another thread costs
+    // the allocator a slow path). Fewer: the next files are parsed on all cores ahead.
+    let ahead = jobs.len() < 2 * rayon::current_num_threads();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
                 while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let linted = run_job(job, start, options);
+                    let linted = run_job(job, start, options, ahead);
                     done.lock().expect("invariant: no worker panics holding the results").extend(linted);
                 }
             });
@@ -88,23 +92,24 @@ struct Ready {
     first: bool,
 }
 
-/// Checks a job's chains in order while a feeder thread has the next batch of files
-/// parsed on all cores.
-fn run_job(job: &[Vec<Step>], start: &Start, options: &LintOptions) -> Vec<(usize, Linted)> {
+/// Checks a job's chains in order; with `ahead`, while a feeder thread has the next
+/// batch of files parsed on all cores, else parsing each file on this thread.
+fn run_job(job: &[Vec<Step>], start: &Start, options: &LintOptions, ahead: bool) -> Vec<(usize, Linted)> {
     let steps: Vec<(&Step, bool)> = job.iter().flat_map(|chain| chain.iter().enumerate().map(|(i, step)| (step, i == 0))).collect();
+    let ready = |(step, first): &(&Step, bool)| {
+        let input = discover::read(&step.source());
+        let parsed = input
+            .text
+            .as_ref()
+            .ok()
+            .map(|text| parse_file(&input.path, text, input.diesel_metadata.as_deref(), options));
+        Ready { input, parsed, first: *first }
+    };
     let prepare = |batch: &[(&Step, bool)]| -> Vec<Ready> {
-        batch
-            .par_iter()
-            .map(|(step, first)| {
-                let input = discover::read(&step.source());
-                let parsed = input
-                    .text
-                    .as_ref()
-                    .ok()
-                    .map(|text| parse_file(&input.path, text, input.diesel_metadata.as_deref(), options));
-                Ready { input, parsed, first: *first }
-            })
-            .collect()
+        match ahead {
+            true => batch.par_iter().map(ready).collect(),
+            false => batch.iter().map(ready).collect(),
+        }
     };
     let fresh = || match start {
         Start::Seed(seed) => (**seed).clone(),
@@ -120,6 +125,12 @@ fn run_job(job: &[Vec<Step>], start: &Start, options: &LintOptions) -> Vec<(usiz
             check(step, ready, &mut history, options, &mut out);
         }
     };
+    if !ahead {
+        for step in &steps {
+            check_batch(std::slice::from_ref(step), vec![ready(step)]);
+        }
+        return out;
+    }
     if steps.len() <= BATCH {
         check_batch(&steps, prepare(&steps));
         return out;

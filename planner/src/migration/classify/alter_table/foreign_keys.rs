@@ -20,22 +20,25 @@ fn involving<'a>(state: &'a State, table: &'a QualifiedName, column: &'a str) ->
         if t == table && c.columns.iter().any(|k| k == column) {
             return Some((referenced, c, true));
         }
-        let key = if c.referenced_columns.is_empty() {
-            primary_key(state, referenced)
-        } else {
-            c.referenced_columns.clone()
+        if referenced != table {
+            return None;
+        }
+        let points_at = match c.referenced_columns.is_empty() {
+            true => primary_key(state, referenced).iter().any(|k| k == column),
+            false => c.referenced_columns.iter().any(|k| k == column),
         };
-        (referenced == table && key.iter().any(|k| k == column)).then_some((t, c, false))
+        points_at.then_some((t, c, false))
     })
 }
 
-fn primary_key(state: &State, table: &QualifiedName) -> Vec<String> {
+/// The primary key of `table`: a look-up among its own constraints, not a pass over all.
+fn primary_key<'a>(state: &'a State, table: &QualifiedName) -> &'a [String] {
     state
         .constraints
-        .iter()
-        .find(|((t, _), c)| t == table && c.kind == ConstraintKind::PrimaryKey)
-        .map(|(_, c)| c.columns.clone())
-        .unwrap_or_default()
+        .range((table.clone(), String::new())..)
+        .take_while(|((t, _), _)| t == table)
+        .find(|(_, c)| c.kind == ConstraintKind::PrimaryKey)
+        .map_or(&[], |(_, c)| c.columns.as_slice())
 }
 
 /// `ALTER COLUMN ... TYPE` of `table.column`: the tables at the other end of its foreign keys.
