@@ -16,6 +16,8 @@ pub struct Prepared {
     pub plan: Plan,
     /// The migration in flight this plan resumes.
     pub resumes: Option<Migration>,
+    /// The ids of its steps that are done already (when it resumes one).
+    pub done: BTreeSet<String>,
     /// What preflight of the live schema will say about things the model cannot hold.
     pub introspection: Option<crate::Introspection>,
 }
@@ -32,9 +34,16 @@ pub async fn prepare(url: &DatabaseUrl, desired: &Schema, mut options: PlanOptio
     if let Some(migration) = in_flight {
         let schemas: BTreeSet<String> = migration.plan.schema_checksums.schemas.iter().cloned().collect();
         if desired.checksum_of(&schemas) == migration.plan.schema_checksums.to {
+            let done = state::steps(&mut connection, migration.id)
+                .await?
+                .into_iter()
+                .filter(|r| r.status == state::StepStatus::Done)
+                .map(|r| r.step_id)
+                .collect();
             return Ok(Prepared {
                 plan: migration.plan.clone(),
                 resumes: Some(migration),
+                done,
                 introspection: None,
             });
         }
@@ -60,6 +69,7 @@ pub async fn prepare(url: &DatabaseUrl, desired: &Schema, mut options: PlanOptio
     Ok(Prepared {
         plan,
         resumes: None,
+        done: BTreeSet::new(),
         introspection: Some(live),
     })
 }
