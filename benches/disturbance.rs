@@ -170,7 +170,9 @@ fn main() {
             "bellows" => Way::Bellows,
             "naive" => Way::Naive,
             "reader" => Way::BehindReader,
-            other => fail(format!("BELLOWS_BENCH_SCENARIOS: unknown scenario {other:?} (expected bellows, naive or reader)")),
+            other => fail(format!(
+                "BELLOWS_BENCH_SCENARIOS: unknown scenario {other:?} (expected bellows, naive or reader)"
+            )),
         };
         figures.push(bench.scenario(way));
     }
@@ -263,7 +265,12 @@ fn report(title: &str, tx: &Transactions, during: Window, runs: &[BellowsRun], w
     let failed = tx.failed + tx.aborted_clients;
     let middle = stall_at + stall / 2.0;
     let step = runs.iter().find_map(|run| run.step_at(middle)).unwrap_or_else(|| {
-        if runs.is_empty() && middle < during.end { "the DDL transaction" } else { "none" }.into()
+        if runs.is_empty() && middle < during.end {
+            "the DDL transaction"
+        } else {
+            "none"
+        }
+        .into()
     });
     println!("\n{title}");
     println!(
@@ -281,10 +288,7 @@ fn report(title: &str, tx: &Transactions, during: Window, runs: &[BellowsRun], w
         quantile(&inside, 0.99),
         quantile(&inside, 1.0)
     );
-    println!(
-        "  longest stall {stall:.3} s, from +{:.1} s (step running: {step})",
-        stall_at - during.start
-    );
+    println!("  longest stall {stall:.3} s, from +{:.1} s (step running: {step})", stall_at - during.start);
     println!(
         "  failed application transactions: {failed} ({} failed, {} clients aborted)",
         tx.failed, tx.aborted_clients

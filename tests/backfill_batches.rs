@@ -20,11 +20,10 @@ async fn scans_and_updates(url: &str, at_least: i64) -> (i64, i64) {
     let started = Instant::now();
     loop {
         sqlx::query("SELECT pg_stat_clear_snapshot()").execute(&mut connection).await.expect("clears");
-        let (scans, updates): (i64, i64) =
-            sqlx::query_as("SELECT seq_scan, n_tup_upd FROM pg_stat_user_tables WHERE relname = 'items'")
-                .fetch_one(&mut connection)
-                .await
-                .expect("reads the table's statistics");
+        let (scans, updates): (i64, i64) = sqlx::query_as("SELECT seq_scan, n_tup_upd FROM pg_stat_user_tables WHERE relname = 'items'")
+            .fetch_one(&mut connection)
+            .await
+            .expect("reads the table's statistics");
         if updates >= at_least || started.elapsed() > Duration::from_secs(10) {
             let _ = connection.close().await;
             return (scans, updates);

@@ -86,7 +86,10 @@ pub fn copy_of(template: &Owner, name: &str) -> String {
     superuser(&server.url("postgres"), &format!("DROP DATABASE IF EXISTS {name}"));
     superuser(
         &server.url("postgres"),
-        &format!("CREATE DATABASE {name} TEMPLATE \"{}\" OWNER {} STRATEGY FILE_COPY", template.database, template.role),
+        &format!(
+            "CREATE DATABASE {name} TEMPLATE \"{}\" OWNER {} STRATEGY FILE_COPY",
+            template.database, template.role
+        ),
     );
     template.url.replace(&format!("/{}", template.database), &format!("/{name}"))
 }

@@ -174,7 +174,10 @@ fn batch_delete(table: &QualifiedName, key: &[(String, String)], pending: &str) 
     let (update, _) = batch_update(table, key, "bellows_unused = NULL", pending);
     // The same batch, with the UPDATE replaced by a DELETE of the batch's rows.
     let start = update.find("updated AS (UPDATE").expect("invariant: batch_update writes an updated CTE");
-    let join_at = update[start..].find(" FROM edge WHERE ").expect("invariant: the update joins the batch's last row") + start;
+    let join_at = update[start..]
+        .find(" FROM edge WHERE ")
+        .expect("invariant: the update joins the batch's last row")
+        + start;
     let end = update[join_at..].find(" RETURNING 1)").expect("invariant: the update returns 1") + join_at;
     let condition = &update[join_at + " FROM edge WHERE ".len()..end];
     format!(
