@@ -213,7 +213,7 @@ fn whole_table_updates_and_deletes_run_in_batches_where_their_shape_allows() {
     assert_eq!(backfill.key[0].ty, "bigint");
     pg_query::parse(&backfill.batch_sql, 0).expect("the batch parses");
     let delete = step(&plan, "statement:line-2").backfill.as_ref().expect("batches");
-    assert!(delete.batch_sql.contains("DELETE FROM public.users AS t USING batch"), "{}", delete.batch_sql);
+    assert!(delete.batch_sql.contains("DELETE FROM public.users AS t USING edge"), "{}", delete.batch_sql);
     pg_query::parse(&delete.batch_sql, 0).expect("the batch parses");
     assert_eq!(step(&plan, "statement:line-3").kind, StepKind::Sql, "a lookup by key");
     assert!(plan.changes.iter().any(|c| c.starts_with("UPDATE at line 1 in batches")), "{:?}", plan.changes);

@@ -177,11 +177,14 @@ fn batch_delete(table: &QualifiedName, key: &[(String, String)], pending: &str) 
     let (update, _) = batch_update(table, key, "bellows_unused = NULL", pending);
     // The same batch, with the UPDATE replaced by a DELETE of the batch's rows.
     let start = update.find("updated AS (UPDATE").expect("invariant: batch_update writes an updated CTE");
-    let join_at = update[start..].find(" FROM batch WHERE ").expect("invariant: the update joins the batch") + start;
+    let join_at = update[start..]
+        .find(" FROM edge WHERE ")
+        .expect("invariant: the update joins the batch's last row")
+        + start;
     let end = update[join_at..].find(" RETURNING 1)").expect("invariant: the update returns 1") + join_at;
-    let condition = &update[join_at + " FROM batch WHERE ".len()..end];
+    let condition = &update[join_at + " FROM edge WHERE ".len()..end];
     format!(
-        "{}updated AS (DELETE FROM {} AS t USING batch WHERE {condition} RETURNING 1){}",
+        "{}updated AS (DELETE FROM {} AS t USING edge WHERE {condition} RETURNING 1){}",
         &update[..start],
         table.sql(),
         &update[end + " RETURNING 1)".len()..]

@@ -103,29 +103,40 @@ pub fn batch_update(table: &QualifiedName, key: &[(String, String)], assignments
     let names: Vec<String> = key.iter().map(|(k, _)| quote_ident(k)).collect();
     let aliases: Vec<String> = (1..=n).map(|i| format!("bellows_k{i}")).collect();
     let select_keys: Vec<String> = names.iter().zip(&aliases).map(|(k, a)| format!("{k} AS {a}")).collect();
-    let join: Vec<String> = names.iter().zip(&aliases).map(|(k, a)| format!("t.{k} = batch.{a}")).collect();
     let param = |i: usize, ty: &str| format!("${i}::{ty}");
     let after: Vec<String> = key.iter().enumerate().map(|(i, (_, ty))| param(i + 2, ty)).collect();
     let until: Vec<String> = key.iter().enumerate().map(|(i, (_, ty))| param(i + n + 2, ty)).collect();
     let row = |items: &[String]| if n == 1 { items[0].clone() } else { format!("({})", items.join(", ")) };
     let order = names.join(", ");
+    let qualified: Vec<String> = names.iter().map(|k| format!("t.{k}")).collect();
+    let edge: Vec<String> = aliases.iter().map(|a| format!("edge.{a}")).collect();
     // The key comes back as text (one form for every key type, read back by the next
     // batch's casts); the order is the key's own, not the text's.
-    let newest_first: Vec<String> = aliases.iter().map(|a| format!("batch.{a} DESC")).collect();
-    let returned: Vec<String> = aliases.iter().map(|a| format!("batch.{a}::text AS {a}")).collect();
+    let newest_first: Vec<String> = aliases.iter().map(|a| format!("{a} DESC")).collect();
+    let returned: Vec<String> = aliases.iter().map(|a| format!("edge.{a}::text AS {a}")).collect();
+    // The update covers the key range from the cursor to the batch's last row: one
+    // index range scan, as fast per row as a single UPDATE of the table. Joining the
+    // batch's keys one by one costs an index lookup per row, and a hash join reads the
+    // whole table once per batch.
     let batch = format!(
         "WITH batch AS (SELECT {} FROM {t} WHERE ({} IS NULL OR {} > {}) AND {} <= {} ORDER BY {order} LIMIT $1), \
-         updated AS (UPDATE {t} AS t SET {assignments} FROM batch WHERE {} AND ({pending}) RETURNING 1) \
-         SELECT {}, (SELECT count(*) FROM updated) AS updated_rows, (SELECT count(*) FROM batch) AS batch_rows FROM batch ORDER BY {} LIMIT 1",
+         edge AS (SELECT {} FROM batch ORDER BY {} LIMIT 1), \
+         updated AS (UPDATE {t} AS t SET {assignments} FROM edge WHERE ({} IS NULL OR {} > {}) AND {} <= {} AND ({pending}) RETURNING 1) \
+         SELECT {}, (SELECT count(*) FROM updated) AS updated_rows, (SELECT count(*) FROM batch) AS batch_rows FROM edge",
         select_keys.join(", "),
         after[0],
         row(&names),
         row(&after),
         row(&names),
         row(&until),
-        join.join(" AND "),
+        aliases.join(", "),
+        newest_first.join(", "),
+        after[0],
+        row(&qualified),
+        row(&after),
+        row(&qualified),
+        row(&edge),
         returned.join(", "),
-        newest_first.join(", ")
     );
     // Qualified and renamed: ORDER BY a bare name would sort by the text output column.
     let descending: Vec<String> = names.iter().map(|k| format!("t.{k} DESC")).collect();
