@@ -2,7 +2,7 @@
 //! migration statement by statement, and to test the diff (`apply(diff(a, b), a) == b`).
 
 use super::{Change, CommentTarget, Constraint, EnumPosition};
-use crate::model::{Enum, Schema, Table};
+use crate::model::{Enum, QualifiedName, Schema, Table};
 
 impl Schema {
     pub fn apply(&mut self, change: &Change) {
@@ -38,12 +38,40 @@ impl Schema {
                     self.tables.insert(to.clone(), table);
                 }
             }
+            Change::RenameColumn { table, old, column } => {
+                if let Some(t) = self.tables.get_mut(table) {
+                    apply_to_table(t, change);
+                }
+                self.follow_column_rename(table, &old.name, &column.name);
+            }
             _ => {
                 let Some(table) = change.table().and_then(|t| self.tables.get_mut(t)) else {
                     return;
                 };
                 apply_to_table(table, change);
             }
+        }
+    }
+
+    /// What PostgreSQL does on `RENAME COLUMN`: the keys, indexes and foreign keys that
+    /// named column `from` of `table` (and other tables' foreign keys to it) name `to`.
+    fn follow_column_rename(&mut self, table: &QualifiedName, from: &str, to: &str) {
+        let swap = |names: &mut Vec<String>| names.iter_mut().filter(|n| *n == from).for_each(|n| *n = to.to_string());
+        for (name, t) in &mut self.tables {
+            if name == table {
+                if let Some(pk) = &mut t.primary_key {
+                    swap(&mut pk.columns);
+                }
+                t.uniques.iter_mut().for_each(|u| swap(&mut u.columns));
+                t.foreign_keys.iter_mut().for_each(|f| swap(&mut f.columns));
+                for index in &mut t.indexes {
+                    *index = index.with_column_renamed(from, to);
+                }
+            }
+            t.foreign_keys
+                .iter_mut()
+                .filter(|f| &f.references == table)
+                .for_each(|f| swap(&mut f.referenced_columns));
         }
     }
 }

@@ -255,6 +255,21 @@ impl Column {
 }
 
 impl Index {
+    /// The same index over column `to` where it names column `from` (its keys and its
+    /// INCLUDE columns).
+    pub fn with_column_renamed(&self, from: &str, to: &str) -> Index {
+        let swap = |c: &String| if c == from { to.to_string() } else { c.clone() };
+        Index {
+            keys: self
+                .keys
+                .iter()
+                .map(|k| if let IndexKey::Column(c) = k { IndexKey::Column(swap(c)) } else { k.clone() })
+                .collect(),
+            include: self.include.iter().map(swap).collect(),
+            ..self.clone()
+        }
+    }
+
     /// The options of key `i` (the defaults when the index has none).
     pub fn key_options(&self, i: usize) -> KeyOptions {
         self.options.get(i).cloned().unwrap_or_default()

@@ -75,7 +75,14 @@ pub fn alter_type(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &
     let mut ready = Vec::new();
     for index in table.indexes.iter().filter(|i| i.mentions(&column.name)) {
         let copy_name = derived_name(&[&index.name, "bellows_new"]);
-        ready.push(build_index(r, cx, t, &substitute(index, &column.name, &temporary), &copy_name, Phase::Backfill));
+        ready.push(build_index(
+            r,
+            cx,
+            t,
+            &index.with_column_renamed(&column.name, &temporary),
+            &copy_name,
+            Phase::Backfill,
+        ));
         count_duplicates(r, cx, t, index, counted);
         swap.push(format!("ALTER INDEX {} RENAME TO {}", t.sibling(copy_name).sql(), quote_ident(&index.name)));
     }
@@ -99,7 +106,7 @@ pub fn alter_type(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &
             r,
             cx,
             t,
-            &substitute(&index, &column.name, &temporary),
+            &index.with_column_renamed(&column.name, &temporary),
             &copy_name,
             Phase::Backfill,
         ));
@@ -309,20 +316,6 @@ fn shadow_column(
         not_null_via_check(r, cx, t, how);
     }
     Ok(())
-}
-
-/// The same index over `temporary` instead of `column`.
-fn substitute(index: &Index, column: &str, temporary: &str) -> Index {
-    let swap = |c: &String| if c == column { temporary.to_string() } else { c.clone() };
-    Index {
-        keys: index
-            .keys
-            .iter()
-            .map(|k| if let IndexKey::Column(c) = k { IndexKey::Column(swap(c)) } else { k.clone() })
-            .collect(),
-        include: index.include.iter().map(swap).collect(),
-        ..index.clone()
-    }
 }
 
 fn batch_key(cx: &Context<'_>, table: &Table, column: &str) -> Result<Vec<String>, PlanError> {
