@@ -9,9 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sqlx::{Connection, PgConnection};
-use support::bellows::{is, run, start, Running};
+use support::bellows::{is, run, schema_files, start, status_json, status_step, Running};
 use support::blocking::block_on;
+use support::db::{count, execute};
+use support::live::connect;
 use support::owner::owned_database;
 
 /// `"Sales Ops"."Line Items"`: no primary key; `(tenant, "Seq No")` is unique and NOT NULL.
@@ -39,37 +40,6 @@ uniques = [ { name = "line_items_key", columns = ["tenant", "Seq No"] } ]
 
 const TABLE: &str = r#""Sales Ops"."Line Items""#;
 
-fn files(test: &str, before: &str, after: &str) -> (String, String) {
-    let dir = std::env::temp_dir().join(format!("bellows-backfill-{}-{test}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
-    let (b, a) = (dir.join("before.toml"), dir.join("after.toml"));
-    std::fs::write(&b, before).expect("write before.toml");
-    std::fs::write(&a, after).expect("write after.toml");
-    (b.to_str().expect("UTF-8").to_string(), a.to_str().expect("UTF-8").to_string())
-}
-
-async fn connect(url: &str) -> PgConnection {
-    PgConnection::connect(url).await.unwrap_or_else(|e| panic!("cannot connect: {e}"))
-}
-
-fn sql(url: &str, statement: &str) {
-    block_on(|| async {
-        sqlx::raw_sql(statement)
-            .execute(&mut connect(url).await)
-            .await
-            .unwrap_or_else(|e| panic!("{statement}: {e}"));
-    });
-}
-
-fn count(url: &str, query: &str) -> i64 {
-    block_on(|| async {
-        sqlx::query_scalar::<_, i64>(query)
-            .fetch_one(&mut connect(url).await)
-            .await
-            .unwrap_or_else(|e| panic!("{query}: {e}"))
-    })
-}
-
 /// The old schema, made by bellows, with `rows` rows: 40 tenants, every seventh `Note`
 /// NULL, some empty, a tenant at the edges of `integer`.
 fn prepared(before: &str, rows: i64) -> String {
@@ -77,7 +47,7 @@ fn prepared(before: &str, rows: i64) -> String {
     let created = run(&["apply", "--to", before], &owner.url);
     assert_eq!(created.code, 0, "{created:?}");
     assert_eq!(run(&["complete"], &owner.url).code, 0);
-    sql(
+    execute(
         &owner.url,
         &format!(
             "INSERT INTO {TABLE} SELECT CASE WHEN g % 997 = 0 THEN -2147483648 ELSE g % 40 END, g,
@@ -107,7 +77,7 @@ fn interrupt(running: &Running) {
 #[test]
 fn ctrl_c_stops_after_the_batch_and_apply_goes_on_from_the_cursor_over_a_composite_unique_key() {
     const ROWS: i64 = 30_000;
-    let (before, after) = files("ctrl-c", BEFORE, AFTER);
+    let (before, after) = schema_files("backfill-ctrl-c", BEFORE, AFTER);
     let url = prepared(&before, ROWS);
     let mut running = start(
         &["apply", "--to", &after, "--batch-size", "300", "--batch-target", "5ms", "--batch-pause", "20ms"],
@@ -129,15 +99,8 @@ fn ctrl_c_stops_after_the_batch_and_apply_goes_on_from_the_cursor_over_a_composi
     assert!(done_at_stop < ROWS, "it stopped before the end ({done_at_stop} rows done)");
 
     // The batches that ran are saved: the rows they did are right, the others wait.
-    let status = run(&["status", "--format", "json"], &url);
-    let status: serde_json::Value = serde_json::from_str(&status.stdout).expect("status is JSON");
-    let backfill = status["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .find(|s| s["id"].as_str().is_some_and(|id| id.starts_with("backfill:")))
-        .expect("the backfill step")
-        .clone();
+    let status = status_json(&url);
+    let backfill = status_step(&status, "backfill:").clone();
     assert_eq!(backfill["backfill"]["rows_done"], done_at_stop, "{backfill:#}");
     let cursor = backfill["backfill"]["cursor"].as_array().expect("a cursor").clone();
     assert_eq!(cursor.len(), 2, "the cursor is the composite key: {backfill:#}");
@@ -167,7 +130,7 @@ fn ctrl_c_stops_after_the_batch_and_apply_goes_on_from_the_cursor_over_a_composi
 #[test]
 fn a_backfill_ends_while_the_application_inserts_as_fast_as_it_can() {
     const ROWS: i64 = 20_000;
-    let (before, after) = files("inserts", BEFORE, AFTER);
+    let (before, after) = schema_files("backfill-inserts", BEFORE, AFTER);
     let url = prepared(&before, ROWS);
     let expand = run(&["apply", "--to", &after, "--phase", "expand"], &url);
     assert_eq!(expand.code, 0, "{expand:?}");
@@ -226,7 +189,7 @@ fn a_backfill_ends_while_the_application_inserts_as_fast_as_it_can() {
 #[test]
 fn a_table_with_no_key_is_refused_before_anything_changes() {
     let no_key = |text: &str| text.replace(r#"uniques = [ { name = "line_items_key", columns = ["tenant", "Seq No"] } ]"#, "");
-    let (before, after) = files("no-key", &no_key(BEFORE), &no_key(AFTER));
+    let (before, after) = schema_files("backfill-no-key", &no_key(BEFORE), &no_key(AFTER));
     let url = prepared(&before, 1_000);
     let migrations = "SELECT count(*) FROM bellows.migrations";
     let recorded = count(&url, migrations);

@@ -5,12 +5,13 @@
 
 mod support;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use sqlx::{Connection, PgConnection};
-use support::bellows::{is, run, start};
+use sqlx::Connection;
+use support::bellows::{is, run, schema_files, start, status_json, status_step};
 use support::blocking::block_on;
+use support::db::{count, execute, text};
+use support::live::connect;
 use support::owner::owned_database;
 
 const BEFORE: &str = r#"
@@ -43,34 +44,14 @@ indexes = [
 
 const ROWS: i64 = 40_000;
 
-fn files() -> (PathBuf, PathBuf) {
-    let dir = std::env::temp_dir().join(format!("bellows-crash-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
-    let (before, after) = (dir.join("before.toml"), dir.join("after.toml"));
-    std::fs::write(&before, BEFORE).expect("write before.toml");
-    std::fs::write(&after, AFTER).expect("write after.toml");
-    (before, after)
-}
-
-fn sql(url: &str, statement: &str) {
-    block_on(|| async {
-        let mut connection = PgConnection::connect(url).await.expect("connects");
-        sqlx::raw_sql(statement)
-            .execute(&mut connection)
-            .await
-            .unwrap_or_else(|e| panic!("{statement}: {e}"));
-    });
-}
-
 fn rows_checksum(url: &str) -> String {
-    block_on(|| async {
-        let mut connection = PgConnection::connect(url).await.expect("connects");
-        sqlx::query_scalar("SELECT md5(string_agg(format('%s|%s|%s|%s', id, counter, label, kind), ',' ORDER BY id)) FROM events")
-            .fetch_one(&mut connection)
-            .await
-            .expect("reads the rows")
-    })
+    text(
+        url,
+        "SELECT md5(string_agg(format('%s|%s|%s|%s', id, counter, label, kind), ',' ORDER BY id)) FROM events",
+    )
 }
+
+const INVALID_INDEXES: &str = "SELECT count(*) FROM pg_index WHERE NOT indisvalid";
 
 /// A database with the old schema and its rows (labels NULL in every tenth).
 fn prepared(before: &str) -> String {
@@ -78,7 +59,7 @@ fn prepared(before: &str) -> String {
     let created = run(&["apply", "--to", before], &owner.url);
     assert_eq!(created.code, 0, "{created:?}");
     assert_eq!(run(&["complete"], &owner.url).code, 0);
-    sql(
+    execute(
         &owner.url,
         &format!("INSERT INTO events SELECT g, g % 1000 - 500, CASE WHEN g % 10 = 0 THEN NULL ELSE 'e' || g END FROM generate_series(1, {ROWS}) g"),
     );
@@ -93,14 +74,7 @@ fn finish(url: &str, after: &str) -> String {
     assert_eq!(completed.code, 0, "complete: {completed:?}");
     let again = run(&["apply", "--to", after, "--dry-run"], url);
     assert!(again.stdout.contains("nothing to do"), "a fresh plan is not empty: {again:?}");
-    let invalid = block_on(|| async {
-        let mut connection = PgConnection::connect(url).await.expect("connects");
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM pg_index WHERE NOT indisvalid")
-            .fetch_one(&mut connection)
-            .await
-            .expect("reads pg_index")
-    });
-    assert_eq!(invalid, 0, "an INVALID index is left");
+    assert_eq!(count(url, INVALID_INDEXES), 0, "an INVALID index is left");
     rows_checksum(url)
 }
 
@@ -112,8 +86,8 @@ fn reference(before: &str, after: &str) -> String {
 
 #[test]
 fn killed_mid_backfill_it_resumes_from_the_cursor() {
-    let (before, after) = files();
-    let (before, after) = (before.to_str().expect("UTF-8"), after.to_str().expect("UTF-8"));
+    let (before, after) = schema_files("crash-mid-backfill", BEFORE, AFTER);
+    let (before, after) = (before.as_str(), after.as_str());
     let expected = reference(before, after);
     let url = prepared(before);
     let mut running = start(
@@ -124,14 +98,8 @@ fn killed_mid_backfill_it_resumes_from_the_cursor() {
         is(e, "batch", "backfill:") && e["rows_done"].as_i64().is_some_and(|r| r >= 1_000)
     });
     running.kill();
-    let status = run(&["status", "--format", "json"], &url);
-    let status: serde_json::Value = serde_json::from_str(&status.stdout).expect("status is JSON");
-    let cursor = status["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .find(|s| s["id"].as_str().is_some_and(|id| id.starts_with("backfill:")))
-        .and_then(|s| s["backfill"]["cursor"].as_array().cloned());
+    let status = status_json(&url);
+    let cursor = status_step(&status, "backfill:")["backfill"]["cursor"].as_array().cloned();
     assert!(cursor.is_some_and(|c| !c.is_empty()), "the backfill's cursor was saved: {status:#}");
     let resumed = run(&["apply", "--to", after], &url);
     assert_eq!(resumed.code, 0, "{resumed:?}");
@@ -149,8 +117,8 @@ fn killed_mid_backfill_it_resumes_from_the_cursor() {
 
 #[test]
 fn killed_between_steps_it_skips_what_is_done() {
-    let (before, after) = files();
-    let (before, after) = (before.to_str().expect("UTF-8"), after.to_str().expect("UTF-8"));
+    let (before, after) = schema_files("crash-between-steps", BEFORE, AFTER);
+    let (before, after) = (before.as_str(), after.as_str());
     let expected = reference(before, after);
     let url = prepared(before);
     let mut running = start(&["apply", "--to", after], &url);
@@ -167,14 +135,14 @@ fn killed_between_steps_it_skips_what_is_done() {
 
 #[test]
 fn killed_during_a_concurrent_index_build_the_invalid_index_is_dropped_and_rebuilt() {
-    let (before, after) = files();
-    let (before, after) = (before.to_str().expect("UTF-8"), after.to_str().expect("UTF-8"));
+    let (before, after) = schema_files("crash-index-build", BEFORE, AFTER);
+    let (before, after) = (before.as_str(), after.as_str());
     let expected = reference(before, after);
     let url = prepared(before);
     // A transaction open when the build starts (on no table of the plan's: the other steps
     // go by) makes the build wait for it, its index already there and INVALID.
     let holder = block_on(|| async {
-        let mut connection = PgConnection::connect(&url).await.expect("connects");
+        let mut connection = connect(&url).await;
         sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT txid_current()")
             .execute(&mut connection)
             .await
@@ -184,14 +152,7 @@ fn killed_during_a_concurrent_index_build_the_invalid_index_is_dropped_and_rebui
     let mut running = start(&["apply", "--to", after, "--phase", "expand"], &url);
     running.wait_for(Duration::from_secs(60), |e| is(e, "waiting", "create-index:"));
     running.kill();
-    let invalid: i64 = block_on(|| async {
-        let mut connection = PgConnection::connect(&url).await.expect("connects");
-        sqlx::query_scalar("SELECT count(*) FROM pg_index WHERE NOT indisvalid")
-            .fetch_one(&mut connection)
-            .await
-            .expect("reads pg_index")
-    });
-    assert_eq!(invalid, 1, "the killed build left its index INVALID");
+    assert_eq!(count(&url, INVALID_INDEXES), 1, "the killed build left its index INVALID");
     // The killed runner's build goes on in the server, waiting; the next run ends it,
     // drops its INVALID index and builds the index again (once the old transaction ends).
     let mut resumed = start(&["apply", "--to", after], &url);

@@ -12,8 +12,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sqlx::{Connection, PgConnection};
-use support::bellows::{is, run, start, Run};
+use support::bellows::{is, run, schema_files, start, status_json, status_step, Run};
 use support::blocking::block_on;
+use support::db::{execute, text};
+use support::live::connect;
 use support::owner::{owned_database, Owner};
 
 const BEFORE: &str = r#"
@@ -48,43 +50,13 @@ struct Files {
 }
 
 fn files(test: &str) -> Files {
-    let dir = std::env::temp_dir().join(format!("bellows-runner-{}-{test}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
-    let (before, after) = (dir.join("before.toml"), dir.join("after.toml"));
-    std::fs::write(&before, BEFORE).expect("write before.toml");
-    std::fs::write(&after, AFTER).expect("write after.toml");
-    let text = |p: std::path::PathBuf| p.to_str().expect("a UTF-8 path").to_string();
-    Files {
-        before: text(before),
-        after: text(after),
-    }
-}
-
-async fn connect(url: &str) -> PgConnection {
-    PgConnection::connect(url).await.unwrap_or_else(|e| panic!("cannot connect: {e}"))
-}
-
-fn sql(url: &str, statement: &str) {
-    block_on(|| async {
-        sqlx::raw_sql(statement)
-            .execute(&mut connect(url).await)
-            .await
-            .unwrap_or_else(|e| panic!("{statement}: {e}"));
-    });
-}
-
-fn scalar(url: &str, query: &str) -> String {
-    block_on(|| async {
-        sqlx::query_scalar::<_, String>(query)
-            .fetch_one(&mut connect(url).await)
-            .await
-            .unwrap_or_else(|e| panic!("{query}: {e}"))
-    })
+    let (before, after) = schema_files(&format!("runner-{test}"), BEFORE, AFTER);
+    Files { before, after }
 }
 
 /// The old schema, created by plain SQL (bellows has not run here), and its rows.
 fn old_schema_by_hand(owner: &Owner) {
-    sql(
+    execute(
         &owner.url,
         &format!(
             "CREATE TABLE events (id bigint PRIMARY KEY, counter integer NOT NULL, label text);
@@ -98,7 +70,7 @@ fn old_schema_by_bellows(owner: &Owner, files: &Files) {
     let created = run(&["apply", "--to", &files.before], &owner.url);
     assert_eq!(created.code, 0, "{created:?}");
     assert_eq!(run(&["complete"], &owner.url).code, 0);
-    sql(
+    execute(
         &owner.url,
         &format!("INSERT INTO events SELECT g, g % 100, CASE WHEN g % 10 = 0 THEN NULL ELSE 'e' || g END FROM generate_series(1, {ROWS}) g"),
     );
@@ -195,7 +167,7 @@ fn a_second_runner_leaves_at_once_and_changes_nothing() {
     let mut first = start(&["apply", "--to", &files.after], &owner.url);
     first.wait_for(Duration::from_secs(60), |e| is(e, "retrying", ""));
     let migrations = "SELECT count(*)::text FROM bellows.migrations";
-    let recorded = scalar(&owner.url, migrations);
+    let recorded = text(&owner.url, migrations);
     for args in [vec!["apply", "--to", files.after.as_str()], vec!["complete"], vec!["abort"]] {
         let started = Instant::now();
         let second = run(&args, &owner.url);
@@ -203,7 +175,7 @@ fn a_second_runner_leaves_at_once_and_changes_nothing() {
         assert!(second.stderr.contains("another bellows runner is working on this database"), "{second:?}");
         assert!(started.elapsed() < Duration::from_secs(10), "{args:?} waited {:?}", started.elapsed());
     }
-    assert_eq!(scalar(&owner.url, migrations), recorded, "the second runner recorded a migration");
+    assert_eq!(text(&owner.url, migrations), recorded, "the second runner recorded a migration");
     block_on(|| async move {
         let _ = reader.close().await;
     });
@@ -231,26 +203,11 @@ fn a_dry_run_prints_the_steps_and_changes_nothing() {
     ] {
         assert!(dry.stdout.contains(expected), "{expected:?} missing: {dry:?}");
     }
-    let bellows_schema = scalar(&owner.url, "SELECT count(*)::text FROM pg_namespace WHERE nspname = 'bellows'");
+    let bellows_schema = text(&owner.url, "SELECT count(*)::text FROM pg_namespace WHERE nspname = 'bellows'");
     assert_eq!(bellows_schema, "0", "a dry run created bellows's state");
     assert_eq!(run(&["introspect"], &owner.url).stdout, schema_before.stdout, "a dry run changed the schema");
     let status = run(&["status"], &owner.url);
     assert!(status.stdout.contains("no migration recorded"), "{status:?}");
-}
-
-fn step<'a>(status: &'a Value, prefix: &str) -> &'a Value {
-    status["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .find(|s| s["id"].as_str().is_some_and(|id| id.starts_with(prefix)))
-        .unwrap_or_else(|| panic!("no step {prefix}: {status:#}"))
-}
-
-fn status_json(url: &str) -> Value {
-    let status = run(&["status", "--format", "json"], url);
-    assert_eq!(status.code, 0, "{status:?}");
-    serde_json::from_str(&status.stdout).expect("status prints JSON")
 }
 
 #[test]
@@ -268,8 +225,8 @@ fn status_tells_each_step_in_text_and_json_and_commands_out_of_turn_exit_1() {
     let expand = run(&["apply", "--to", &files.after, "--phase", "expand"], &owner.url);
     assert_eq!(expand.code, 0, "{expand:?}");
     let status = status_json(&owner.url);
-    assert_eq!(step(&status, "backfill:")["status"], "pending", "{status:#}");
-    assert_eq!(step(&status, "create-index:")["status"], "done", "{status:#}");
+    assert_eq!(status_step(&status, "backfill:")["status"], "pending", "{status:#}");
+    assert_eq!(status_step(&status, "create-index:")["status"], "done", "{status:#}");
     assert!(status["fingerprint"].as_str().is_some_and(|f| f.len() >= 12), "{status:#}");
     let dry = run(&["apply", "--to", &files.after, "--dry-run"], &owner.url);
     assert_eq!(dry.code, 0, "{dry:?}");
@@ -289,7 +246,7 @@ fn status_tells_each_step_in_text_and_json_and_commands_out_of_turn_exit_1() {
     let backfill = run(&["apply", "--to", &files.after], &owner.url);
     assert_eq!(backfill.code, 0, "{backfill:?}");
     let status = status_json(&owner.url);
-    let filled = &step(&status, "backfill:")["backfill"];
+    let filled = &status_step(&status, "backfill:")["backfill"];
     assert_eq!(filled["rows_done"], ROWS, "{status:#}");
     assert_eq!(filled["rows_updated"], ROWS, "{status:#}");
     let text = run(&["status"], &owner.url);

@@ -120,3 +120,31 @@ impl Running {
 pub fn is(event: &Value, kind: &str, step: &str) -> bool {
     event["event"] == kind && event["step"].as_str().is_some_and(|s| s.starts_with(step))
 }
+
+/// The schema files of a test, written to a directory of its own: (before, after) paths.
+pub fn schema_files(test: &str, before: &str, after: &str) -> (String, String) {
+    let dir = std::env::temp_dir().join(format!("bellows-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let (b, a) = (dir.join("before.toml"), dir.join("after.toml"));
+    std::fs::write(&b, before).expect("write before.toml");
+    std::fs::write(&a, after).expect("write after.toml");
+    let text = |p: std::path::PathBuf| p.to_str().expect("a UTF-8 path").to_string();
+    (text(b), text(a))
+}
+
+/// `bellows status --format json` against `url` (it must succeed).
+pub fn status_json(url: &str) -> Value {
+    let status = run(&["status", "--format", "json"], url);
+    assert_eq!(status.code, 0, "{status:?}");
+    serde_json::from_str(&status.stdout).expect("status prints JSON")
+}
+
+/// The step of a `status` JSON whose id starts with `prefix`.
+pub fn status_step<'a>(status: &'a Value, prefix: &str) -> &'a Value {
+    status["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["id"].as_str().is_some_and(|id| id.starts_with(prefix)))
+        .unwrap_or_else(|| panic!("no step {prefix}: {status:#}"))
+}

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod bellows;
 pub mod blocking;
+pub mod db;
 pub mod examples;
 pub mod live;
 pub mod locks;
