@@ -61,11 +61,17 @@ pub fn start_server(needs_pgbench: bool) -> &'static PgServer {
 }
 
 /// A database owned by a new ordinary role, seeded with `setup` (run as that role), then vacuumed and analysed: the
-/// template every run copies.
+/// template every run copies. The seeding commits synchronously: the test server's `synchronous_commit = off` would
+/// otherwise keep VACUUM from setting the hint bits, and the visibility map, of rows whose commit is not yet on disk,
+/// and the table would look to every run like one just written, not one a production server has long vacuumed.
 pub fn seeded_template(setup: &str) -> Owner {
     let owner = owned_database();
     block_on(|| async {
         let mut connection = connect(&owner.url).await;
+        sqlx::raw_sql("SET synchronous_commit = on")
+            .execute(&mut connection)
+            .await
+            .unwrap_or_else(|e| fail(format!("setting synchronous_commit failed: {e}")));
         sqlx::raw_sql(setup)
             .execute(&mut connection)
             .await
@@ -114,6 +120,19 @@ pub fn run_sql(url: &str, sql: &str) {
             .unwrap_or_else(|e| fail(format!("{e}\nwhile running: {sql}")));
         let _ = connection.close().await;
     });
+}
+
+/// The first column of the first row `sql` returns on `url`, as text.
+pub fn query_text(url: &str, sql: &str) -> String {
+    block_on(|| async {
+        let mut connection = connect(url).await;
+        let value: String = sqlx::query_scalar(sql)
+            .fetch_one(&mut connection)
+            .await
+            .unwrap_or_else(|e| fail(format!("{e}\nwhile running: {sql}")));
+        let _ = connection.close().await;
+        value
+    })
 }
 
 pub async fn connect(url: &str) -> PgConnection {

@@ -4,7 +4,7 @@ use super::fill::{backfill_step, drop_trigger, fill_trigger};
 use super::not_null::{enforced_late, not_null_via_check, NotNull};
 use super::precondition;
 use super::sql::column_definition;
-use super::trigger::TriggerNames;
+use super::trigger::{FillOn, TriggerNames};
 use super::{dotted, guard, Context, Recipe};
 use crate::error::PlanError;
 use crate::locks::{AddColumn, DefaultKind, Op};
@@ -104,15 +104,18 @@ pub fn add_column(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &
     // The check refuses NULLs from the old application's inserts: the fill trigger
     // must be in place before it.
     let mut check_after = id.clone();
+    let late = enforced_late(cx, t, column);
     if let Some(names) = trigger {
-        fill_trigger(r, cx, t, &column.name, &fill, names);
+        // The old version never names the new column: only a check added before the
+        // backfill ends (not `late`) can refuse its update of a row still NULL.
+        let on = if late { FillOn::Insert } else { FillOn::InsertOrUpdate };
+        fill_trigger(r, cx, t, &column.name, &fill, on, names);
         check_after = r.steps.last().map_or(check_after, |s| s.id.clone());
     }
     let fill_id = backfill_step(r, cx, t, &key, &column.name, &fill)?;
     if !column.nullable {
         // A fill that may yield NULL (or a volatile default) leaves rows the old version
         // writes NULL: the check waits for contract (see not_null.rs).
-        let late = enforced_late(cx, t, column);
         let how = NotNull {
             column: &column.name,
             after: Some(&check_after),

@@ -2,22 +2,26 @@
 //! (or keeps two columns in sync), and batched backfills of the existing rows.
 
 use super::sql::batch_update;
-use super::trigger::{self, TriggerNames};
+use super::trigger::{self, FillOn, TriggerNames};
 use super::{dotted, guard, Context, Recipe};
 use crate::error::PlanError;
 use crate::locks::Op;
 use crate::model::{quote_ident, Expr, QualifiedName};
 use crate::step::{Backfill, Draft, KeyColumn, Obj, Phase, StepKind};
 
-pub(super) fn fill_trigger(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &str, fill: &Expr, names: &TriggerNames) {
+pub(super) fn fill_trigger(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column: &str, fill: &Expr, on: FillOn, names: &TriggerNames) {
+    let writes = match on {
+        FillOn::Insert => "inserts",
+        FillOn::InsertOrUpdate => "writes",
+    };
     create_trigger(
         r,
         cx,
         t,
         names,
         format!("add-fill-trigger:{}", dotted(t, column)),
-        format!("fill {t}.{} from `{fill}` on writes that leave it NULL", quote_ident(column)),
-        trigger::fill(names, t, column, fill, cx.pg),
+        format!("fill {t}.{} from `{fill}` on {writes} that leave it NULL", quote_ident(column)),
+        trigger::fill(names, t, column, fill, on, cx.pg),
     )
     .needs(Obj::Column(t.clone(), column.to_string()))
     // Once the column is NOT NULL there is nothing left to fill.

@@ -12,7 +12,7 @@
 use super::constraint::check_not_valid;
 use super::fill::{backfill_step, drop_trigger, fill_trigger};
 use super::precondition::{self, non_null_constant, Counted};
-use super::trigger::TriggerNames;
+use super::trigger::{FillOn, TriggerNames};
 use super::{dotted, guard, Context, Recipe};
 use crate::error::PlanError;
 use crate::locks::{ConstraintKind, Op};
@@ -149,7 +149,8 @@ pub fn set_not_null(r: &mut Recipe, cx: &Context<'_>, t: &QualifiedName, column:
             "add a primary key (or a unique constraint on NOT NULL columns) to the table first",
         )
     })?;
-    fill_trigger(r, cx, t, &column.name, fill, &names);
+    // The old version knows the column and may write NULL into it.
+    fill_trigger(r, cx, t, &column.name, fill, FillOn::InsertOrUpdate, &names);
     let trigger_id = r.steps.last().map(|s| s.id.clone()).unwrap_or_default();
     let fill_id = backfill_step(r, cx, t, &key, &column.name, fill)?;
     if let Some(step) = r.steps.last_mut() {

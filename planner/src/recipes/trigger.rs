@@ -43,11 +43,14 @@ impl TriggerNames {
         ]
     }
 
-    fn create_trigger(&self, table: &QualifiedName, pg: PgVersion) -> String {
+    /// `events` is `INSERT` or `INSERT OR UPDATE`; `when`, a condition on `NEW` that
+    /// spares the rows it excludes the call of the function.
+    fn create_trigger(&self, table: &QualifiedName, events: &str, when: Option<&str>, pg: PgVersion) -> String {
         // EXECUTE FUNCTION is PostgreSQL 11+; EXECUTE PROCEDURE is accepted by all.
         let execute = if pg.at_least(11) { "FUNCTION" } else { "PROCEDURE" };
+        let when = when.map(|condition| format!(" WHEN ({condition})")).unwrap_or_default();
         format!(
-            "CREATE TRIGGER {} BEFORE INSERT OR UPDATE ON {} FOR EACH ROW EXECUTE {execute} {}()",
+            "CREATE TRIGGER {} BEFORE {events} ON {} FOR EACH ROW{when} EXECUTE {execute} {}()",
             quote_ident(&self.trigger),
             table.sql(),
             self.function.sql()
@@ -60,14 +63,32 @@ fn assign(target: &str, expr: &str) -> String {
     format!("SELECT {expr} INTO NEW.{} FROM (SELECT (NEW).*) AS bellows_row;", quote_ident(target))
 }
 
-/// A trigger that fills `column` from `expr` when a write leaves it NULL.
-pub fn fill(names: &TriggerNames, table: &QualifiedName, column: &str, expr: &Expr, pg: PgVersion) -> Vec<String> {
+/// Which writes a fill trigger fills.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FillOn {
+    /// Inserts only: the old application version does not know the column, so its
+    /// updates keep the value the row has, and rows still NULL are the backfill's.
+    Insert,
+    /// Inserts and updates: the old version may write NULL into the column, or a check
+    /// already refuses the NULL of a row the backfill has not reached.
+    InsertOrUpdate,
+}
+
+/// A trigger that fills `column` from `expr` when a write leaves it NULL. Its `WHEN`
+/// clause keeps the function from being called for every other write: the backfill's
+/// own updates, and the new version's writes, which give the column its value.
+pub fn fill(names: &TriggerNames, table: &QualifiedName, column: &str, expr: &Expr, on: FillOn, pg: PgVersion) -> Vec<String> {
+    let col = quote_ident(column);
     let body = format!(
         "BEGIN\n  IF NEW.{col} IS NULL THEN\n    {assign}\n  END IF;\n  RETURN NEW;\nEND",
-        col = quote_ident(column),
         assign = assign(column, &expr.text)
     );
-    vec![function(names, &body), names.create_trigger(table, pg)]
+    let events = match on {
+        FillOn::Insert => "INSERT",
+        FillOn::InsertOrUpdate => "INSERT OR UPDATE",
+    };
+    let when = format!("NEW.{col} IS NULL");
+    vec![function(names, &body), names.create_trigger(table, events, Some(&when), pg)]
 }
 
 /// Triggers that keep `old` and `new` in step: a write that sets one sets the other,
@@ -82,7 +103,7 @@ pub fn sync(names: &TriggerNames, table: &QualifiedName, old: &str, new: &str, t
         to_new_assign = assign(new, to_new),
         to_old_assign = assign(old, to_old),
     );
-    vec![function(names, &body), names.create_trigger(table, pg)]
+    vec![function(names, &body), names.create_trigger(table, "INSERT OR UPDATE", None, pg)]
 }
 
 fn function(names: &TriggerNames, body: &str) -> String {
