@@ -5,6 +5,8 @@
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 /// Where a migration is read from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
@@ -96,13 +98,23 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
         })
         .collect();
     entries.sort_by(|a, b| a.0.cmp(&b.0));
-    for (name, dir, entry) in entries {
-        if dir {
-            walk(&entry, files);
-        } else if Path::new(&name).extension().is_some_and(|e| e == "sql") {
-            files.push(entry);
-        }
-    }
+    // Subdirectories are walked on all cores (a prisma folder is a directory per
+    // migration), their files put back in name order.
+    let found: Vec<Vec<PathBuf>> = entries
+        .into_par_iter()
+        .map(|(name, dir, entry)| {
+            if dir {
+                let mut inner = Vec::new();
+                walk(&entry, &mut inner);
+                inner
+            } else if Path::new(&name).extension().is_some_and(|e| e == "sql") {
+                vec![entry]
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+    files.extend(found.into_iter().flatten());
 }
 
 /// Reads a source: its text, or why it cannot be linted.

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use codespan_reporting::diagnostic::Severity as FrameSeverity;
 use planner::lint::{FileReport, RuleMeta, Severity, RULES};
 
+use super::history::Linted;
 use crate::cli::report::{render_frames, Frame};
 
 type Reports = [(FileReport, Option<String>)];
@@ -116,6 +117,20 @@ pub fn json(reports: &Reports, pretty: bool, out: &mut impl std::io::Write) -> s
         serde_json::to_writer(&mut *out, &Output { files })?;
     }
     writeln!(out)
+}
+
+/// The compact form of [`json`], from the reports the workers wrote (`Linted::json`):
+/// the same bytes, `{"files":[...]}`.
+pub fn json_written(linted: &[Linted], out: &mut impl std::io::Write) -> std::io::Result<()> {
+    out.write_all(b"{\"files\":[")?;
+    for (i, file) in linted.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        let written = file.json.as_deref().expect("invariant: every report was written as JSON");
+        out.write_all(written)?;
+    }
+    out.write_all(b"]}\n")
 }
 
 /// GitHub Actions workflow commands: one annotation per finding, on the clicked line.
@@ -231,4 +246,43 @@ pub fn rule_doc(m: &RuleMeta) -> String {
         m.name,
         m.name
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use planner::lint::{lint_file, LintOptions};
+
+    use super::*;
+
+    #[test]
+    fn reports_written_by_the_workers_make_the_same_json_as_the_reports_serialised_at_once() {
+        let options = LintOptions::default();
+        // Findings, locks, a syntax error, escapes, an empty file, and a file that cannot be read.
+        let sources = [
+            "ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT random();",
+            "CREATE INDEX i ON t (a); -- \"quoted\" \\ text\nSELECT 'é';",
+            "SELEC broken;",
+            "",
+        ];
+        let mut reports: Vec<(FileReport, Option<String>)> = sources
+            .iter()
+            .enumerate()
+            .map(|(i, sql)| (lint_file(&format!("m/{i:04}_x.sql"), sql, None, &options), Some(sql.to_string())))
+            .collect();
+        reports.push((FileReport::unreadable("m/0005_y.sql", "not UTF-8".into()), None));
+        let mut whole = Vec::new();
+        json(&reports, false, &mut whole).expect("writes to memory");
+        let linted: Vec<Linted> = reports.iter().cloned().map(|(report, text)| Linted::new(report, text, true)).collect();
+        let mut written = Vec::new();
+        json_written(&linted, &mut written).expect("writes to memory");
+        assert_eq!(String::from_utf8(written).expect("UTF-8"), String::from_utf8(whole).expect("UTF-8"));
+        assert!(linted.iter().all(|l| l.report.statements.is_empty() && l.text.is_none()));
+        assert_eq!(
+            linted.iter().map(|l| l.report.errors()).sum::<usize>(),
+            reports.iter().map(|(r, _)| r.errors()).sum::<usize>()
+        );
+        let mut none = Vec::new();
+        json_written(&[], &mut none).expect("writes to memory");
+        assert_eq!(none, b"{\"files\":[]}\n");
+    }
 }

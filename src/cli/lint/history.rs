@@ -24,12 +24,36 @@ pub enum Start {
     Nothing,
 }
 
-/// One file's report and its text (for code frames), in the order of `files`.
-pub type Linted = (FileReport, Option<String>);
+/// One linted file.
+pub struct Linted {
+    /// Its report; only the diagnostics when `json` holds the whole.
+    pub report: FileReport,
+    /// The file's text, for code frames; not kept with `json`.
+    pub text: Option<String>,
+    /// The whole report as compact JSON, when the output is that.
+    pub json: Option<Vec<u8>>,
+}
+
+impl Linted {
+    /// With `json`, the report is serialised now, by the thread that made it, and
+    /// its statements (the bulk of it) and the text dropped there too.
+    pub fn new(mut report: FileReport, text: Option<String>, json: bool) -> Linted {
+        if !json {
+            return Linted { report, text, json: None };
+        }
+        let written = serde_json::to_vec(&report).expect("invariant: a report serialises (string keys, finite numbers)");
+        report.statements = Vec::new();
+        Linted {
+            report,
+            text: None,
+            json: Some(written),
+        }
+    }
+}
 
 /// Lints `files`, each after its history as `start` says; the reports come back in the
-/// order of `files`.
-pub fn lint_all(found: &Discovered, start: &Start, options: &LintOptions) -> Vec<Linted> {
+/// order of `files`, each written as compact JSON with `json`.
+pub fn lint_all(found: &Discovered, start: &Start, options: &LintOptions, json: bool) -> Vec<Linted> {
     let mut jobs: Vec<Vec<Step>> = Vec::new();
     let mut folders: BTreeMap<String, Vec<(usize, Place)>> = BTreeMap::new();
     let mut files: Vec<PathBuf> = Vec::with_capacity(found.sources.len());
@@ -53,7 +77,7 @@ pub fn lint_all(found: &Discovered, start: &Start, options: &LintOptions) -> Vec
         let listed = !found.walked.iter().any(inside);
         jobs.push(chain(&folder, requested, &files, matches!(start, Start::Folder) && listed));
     }
-    let mut done = schedule::run(jobs, start, options);
+    let mut done = schedule::run(jobs, start, options, json);
     done.sort_by_key(|(index, _)| *index);
     done.into_iter().map(|(_, linted)| linted).collect()
 }

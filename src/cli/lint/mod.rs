@@ -77,13 +77,25 @@ pub fn run(args: &LintArgs) -> Result<u8, Failure> {
         (None, true) => history::Start::Nothing,
         (None, false) => history::Start::Folder,
     };
-    let reports: Vec<(FileReport, Option<String>)> = history::lint_all(&found, &start, &options);
+    // Compact JSON is written by the workers as they go (a folder's is several times its
+    // size); indented JSON, for a person, at the end.
+    let pretty = std::io::stdout().is_terminal();
+    let compact = args.format == LintFormat::Json && !pretty;
+    let linted = history::lint_all(&found, &start, &options, compact);
+    if compact {
+        let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        format::json_written(&linted, &mut stdout)
+            .and_then(|()| stdout.flush())
+            .context("cannot write the report to standard output")?;
+        let errors: usize = linted.iter().map(|l| l.report.errors()).sum();
+        return Ok(if errors > 0 { code::FINDINGS } else { code::SUCCESS });
+    }
+    let reports: Vec<(FileReport, Option<String>)> = linted.into_iter().map(|l| (l.report, l.text)).collect();
     let output = match args.format {
         LintFormat::Text => format::text(&reports, stdout_color()),
         LintFormat::Json => {
-            let pretty = std::io::stdout().is_terminal();
             let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-            format::json(&reports, pretty, &mut stdout)
+            format::json(&reports, true, &mut stdout)
                 .and_then(|()| stdout.flush())
                 .context("cannot write the report to standard output")?;
             String::new()

@@ -37,7 +37,7 @@ const BATCH: usize = 24;
 
 /// Runs `chains` (each a history's steps, in order), returning the reports of the files
 /// they lint, with their indexes.
-pub fn run(chains: Vec<Vec<Step>>, start: &Start, options: &LintOptions) -> Vec<(usize, Linted)> {
+pub fn run(chains: Vec<Vec<Step>>, start: &Start, options: &LintOptions, json: bool) -> Vec<(usize, Linted)> {
     // A job is a history, or a group of files that each start from the beginning.
     let (mut jobs, alone): (Vec<Vec<Vec<Step>>>, Vec<Vec<Step>>) = chains.into_iter().partition_map_by_len();
     for group in alone.chunks(BATCH) {
@@ -56,7 +56,7 @@ pub fn run(chains: Vec<Vec<Step>>, start: &Start, options: &LintOptions) -> Vec<
         for _ in 0..workers {
             scope.spawn(|| {
                 while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let linted = run_job(job, start, options, ahead);
+                    let linted = run_job(job, start, options, ahead, json);
                     done.lock().expect("invariant: no worker panics holding the results").extend(linted);
                 }
             });
@@ -94,7 +94,7 @@ struct Ready {
 
 /// Checks a job's chains in order; with `ahead`, while a feeder thread has the next
 /// batch of files parsed on all cores, else parsing each file on this thread.
-fn run_job(job: &[Vec<Step>], start: &Start, options: &LintOptions, ahead: bool) -> Vec<(usize, Linted)> {
+fn run_job(job: &[Vec<Step>], start: &Start, options: &LintOptions, ahead: bool, json: bool) -> Vec<(usize, Linted)> {
     let steps: Vec<(&Step, bool)> = job.iter().flat_map(|chain| chain.iter().enumerate().map(|(i, step)| (step, i == 0))).collect();
     let ready = |(step, first): &(&Step, bool)| {
         let input = discover::read(&step.source());
@@ -122,7 +122,7 @@ fn run_job(job: &[Vec<Step>], start: &Start, options: &LintOptions, ahead: bool)
             if ready.first {
                 history = fresh();
             }
-            check(step, ready, &mut history, options, &mut out);
+            check(step, ready, &mut history, options, json, &mut out);
         }
     };
     if !ahead {
@@ -153,17 +153,17 @@ fn run_job(job: &[Vec<Step>], start: &Start, options: &LintOptions, ahead: bool)
     out
 }
 
-/// The statement pass of one file of a history, or its replay.
-fn check(step: &Step, ready: Ready, history: &mut History, options: &LintOptions, out: &mut Vec<(usize, Linted)>) {
-    match (step, ready.input.text, ready.parsed) {
-        (Step::Replay(_), Ok(text), Some(parsed)) => history.replay_parsed(&ready.input.path, &text, &parsed),
-        (Step::Lint(index, _), Ok(text), Some(parsed)) => {
-            let report = lint_parsed(history, &ready.input.path, &text, parsed, options);
-            out.push((*index, (report, Some(text))));
-        }
-        (Step::Lint(index, _), Err(unreadable), _) => out.push((*index, unreadable_report(&ready.input.path, unreadable))),
-        _ => {}
-    }
+/// The statement pass of one file of a history, or its replay. With `json`, the report
+/// is written as JSON here, on the worker, beside the linting of other files; only its
+/// diagnostics are kept.
+fn check(step: &Step, ready: Ready, history: &mut History, options: &LintOptions, json: bool, out: &mut Vec<(usize, Linted)>) {
+    let (index, (report, text)) = match (step, ready.input.text, ready.parsed) {
+        (Step::Replay(_), Ok(text), Some(parsed)) => return history.replay_parsed(&ready.input.path, &text, &parsed),
+        (Step::Lint(index, _), Ok(text), Some(parsed)) => (*index, (lint_parsed(history, &ready.input.path, &text, parsed, options), Some(text))),
+        (Step::Lint(index, _), Err(unreadable), _) => (*index, unreadable_report(&ready.input.path, unreadable)),
+        _ => return,
+    };
+    out.push((index, Linted::new(report, text, json)));
 }
 
 /// The report of a file that cannot be linted, placed at the problem when it is a
