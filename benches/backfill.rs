@@ -11,7 +11,7 @@ mod support;
 
 mod live;
 
-use live::{bellows, copy_of, drop_copy, fail, median, query_text, run_sql, seeded_template, setting, timed};
+use live::{bellows, copy_of, drop_copy, fail, median, run_sql, seeded_template, setting, timed};
 use support::owner::Owner;
 use support::postgres::server;
 
@@ -91,7 +91,7 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("bellows-backfill-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| fail(format!("cannot create {}: {e}", dir.display())));
     std::fs::write(dir.join("after.toml"), after()).unwrap_or_else(|e| fail(format!("cannot write after.toml: {e}")));
-    let visible = query_text(
+    let visible = support::db::text(
         &template.url,
         "SELECT relallvisible || ' of ' || relpages || ' pages all-visible' FROM pg_class WHERE oid = 'items'::regclass",
     );

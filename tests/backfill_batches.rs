@@ -8,6 +8,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use planner::step::Backfill;
 use planner::{load_schema, make_plan, PlanOptions};
 use sqlx::{Connection, PgConnection, Row};
 use support::blocking::block_on;
@@ -143,13 +144,12 @@ fn each_batch_reads_the_key_index_over_its_own_range_only() {
             .fetch_one(&mut connection)
             .await
             .expect("reads the bound");
+        let planner: String = Backfill::PLANNER_OFF.iter().map(|s| format!("; SET LOCAL {s} = off")).collect();
+        let begin = format!("BEGIN{planner}");
         let mut cursor: Option<String> = None;
         let mut batches = 0;
         loop {
-            sqlx::raw_sql("BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
-                .execute(&mut connection)
-                .await
-                .expect("begins");
+            sqlx::raw_sql(&begin).execute(&mut connection).await.expect("begins");
             // Unnamed, as bellows runs it: planned for its values every time (a prepared statement's generic plan
             // cannot use the cursor in the index condition; see docs/plan-json.md).
             let row = sqlx::query(&backfill.batch_sql)
@@ -162,7 +162,7 @@ fn each_batch_reads_the_key_index_over_its_own_range_only() {
                 .expect("the batch runs");
             sqlx::raw_sql("COMMIT").execute(&mut connection).await.expect("commits");
             let Some(row) = row else { break };
-            assert_eq!(row.get::<i64, _>("batch_rows"), SIZE, "every batch but none is full");
+            assert_eq!(row.get::<i64, _>("batch_rows"), SIZE, "every batch is full: the rows divide evenly");
             cursor = Some(row.get("bellows_k1"));
             batches += 1;
         }

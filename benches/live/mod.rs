@@ -122,19 +122,6 @@ pub fn run_sql(url: &str, sql: &str) {
     });
 }
 
-/// The first column of the first row `sql` returns on `url`, as text.
-pub fn query_text(url: &str, sql: &str) -> String {
-    block_on(|| async {
-        let mut connection = connect(url).await;
-        let value: String = sqlx::query_scalar(sql)
-            .fetch_one(&mut connection)
-            .await
-            .unwrap_or_else(|e| fail(format!("{e}\nwhile running: {sql}")));
-        let _ = connection.close().await;
-        value
-    })
-}
-
 pub async fn connect(url: &str) -> PgConnection {
     PgConnection::connect(url)
         .await

@@ -155,16 +155,13 @@ async fn batch(session: &mut Session<'_>, step: &Step, backfill: &Backfill, prog
 }
 
 async fn attempt(session: &mut Session<'_>, step: &Step, backfill: &Backfill, progress: &mut BackfillProgress) -> Result<bool, sqlx::Error> {
-    // Row locks held by the application are waited for briefly, then the batch gives way.
-    // A batch reads only its own key range, through the key's index. Left to its
-    // estimates, PostgreSQL may read the whole table for every batch: it guesses a column
-    // just added, with no statistics yet, to be nearly all filled already, and a range
-    // whose end it learns only as the batch runs to be a third of the table.
+    // Row locks held by the application are waited for briefly, then the batch gives way;
+    // the planner keeps to the batch's own key range (`Backfill::PLANNER_OFF`).
     let lock_timeout = session.options.lock_timeout.as_millis();
+    let planner: String = Backfill::PLANNER_OFF.iter().map(|s| format!("; SET LOCAL {s} = off")).collect();
     session
         .raw(&format!(
-            "BEGIN; SET LOCAL lock_timeout = {lock_timeout}; SET LOCAL statement_timeout = 0; \
-             SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+            "BEGIN; SET LOCAL lock_timeout = {lock_timeout}; SET LOCAL statement_timeout = 0{planner}"
         ))
         .await?;
     let n = backfill.key.len();

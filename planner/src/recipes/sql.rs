@@ -113,37 +113,35 @@ pub fn batch_update(table: &QualifiedName, key: &[(String, String)], assignments
     // The key comes back as text (one form for every key type, read back by the next
     // batch's casts); the order is the key's own, not the text's.
     let returned: Vec<String> = aliases.iter().map(|a| format!("edge.{a}::text AS {a}")).collect();
-    let range = |columns: &[String]| {
+    // The key range after the cursor up to `end` (inclusive).
+    let range = |columns: &[String], end: &[String]| {
         format!(
             "({} IS NULL OR {} > {}) AND {} <= {}",
             after[0],
             row(columns),
             row(&after),
             row(columns),
-            row(&until)
+            row(end)
         )
     };
-    let rest = range(&names);
-    // The batch ends at its `$1`-th row, found by skipping along the key's index (no
-    // row of the batch is read twice, nor sorted); the last batch, shorter, ends at the
-    // upper bound (`LIMIT 1`: planned as the single row it is). The update then covers the key range from the cursor to that row:
-    // one index range scan, as fast per row as a single UPDATE of the table. Joining
-    // the batch's keys one by one costs an index lookup per row, and a hash join reads
-    // the whole table once per batch.
+    let rest = range(&names, &until);
+    // The batch ends at its `$1`-th row, found by skipping along the key's index (no row
+    // of the batch is read twice, nor sorted); the last batch, shorter, ends at the upper
+    // bound (`LIMIT 1`: planned as the single row it is, not as a set the key range is
+    // joined to). The update then covers the key range from the cursor to that row: one
+    // index range scan, as fast per row as a single UPDATE of the table. Joining the
+    // batch's keys one by one costs an index lookup per row, and a hash join reads the
+    // whole table once per batch.
     let batch = format!(
         "WITH found AS (SELECT {} FROM {t} WHERE {rest} ORDER BY {order} OFFSET $1 - 1 LIMIT 1), \
          edge AS (SELECT * FROM (SELECT {} FROM found UNION ALL SELECT {} WHERE NOT EXISTS (SELECT FROM found) AND EXISTS (SELECT FROM {t} WHERE {rest})) AS last LIMIT 1), \
-         updated AS (UPDATE {t} AS t SET {assignments} FROM edge WHERE ({} IS NULL OR {} > {}) AND {} <= {} AND ({pending}) RETURNING 1) \
+         updated AS (UPDATE {t} AS t SET {assignments} FROM edge WHERE {} AND ({pending}) RETURNING 1) \
          SELECT {}, (SELECT count(*) FROM updated) AS updated_rows, \
          CASE WHEN EXISTS (SELECT FROM found) THEN $1::bigint ELSE (SELECT count(*) FROM {t} WHERE {rest}) END AS batch_rows FROM edge",
         select_keys.join(", "),
         aliases.join(", "),
         until.join(", "),
-        after[0],
-        row(&qualified),
-        row(&after),
-        row(&qualified),
-        row(&edge),
+        range(&qualified, &edge),
         returned.join(", "),
     );
     // Qualified and renamed: ORDER BY a bare name would sort by the text output column.

@@ -78,16 +78,13 @@ pub enum FillOn {
 /// clause keeps the function from being called for every other write: the backfill's
 /// own updates, and the new version's writes, which give the column its value.
 pub fn fill(names: &TriggerNames, table: &QualifiedName, column: &str, expr: &Expr, on: FillOn, pg: PgVersion) -> Vec<String> {
-    let col = quote_ident(column);
-    let body = format!(
-        "BEGIN\n  IF NEW.{col} IS NULL THEN\n    {assign}\n  END IF;\n  RETURN NEW;\nEND",
-        assign = assign(column, &expr.text)
-    );
+    // The trigger's WHEN calls the function only for a row left NULL.
+    let body = format!("BEGIN\n  {}\n  RETURN NEW;\nEND", assign(column, &expr.text));
     let events = match on {
         FillOn::Insert => "INSERT",
         FillOn::InsertOrUpdate => "INSERT OR UPDATE",
     };
-    let when = format!("NEW.{col} IS NULL");
+    let when = format!("NEW.{} IS NULL", quote_ident(column));
     vec![function(names, &body), names.create_trigger(table, events, Some(&when), pg)]
 }
 

@@ -171,11 +171,6 @@ fn lint_note(step: &Step) -> Option<String> {
     (step.cost == Cost::Instant).then(|| format!("-- bellows: allow {rule} {}", step.description))
 }
 
-/// Settings of each batch's transaction that keep it to its own key range: see the
-/// executor's batches (executor/src/backfill.rs), which run with the same.
-const PLANNER: &str = "PERFORM set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true), \
-                       set_config('enable_mergejoin', 'off', true);";
-
 /// A `DO` block that reads the upper bound, then runs the batches until none is left,
 /// committing after each (PostgreSQL 11+ allows COMMIT in a DO block run outside a
 /// transaction). The cursor starts NULL: the first batch starts at the beginning. A
@@ -197,10 +192,13 @@ fn backfill_loop(step: &Step, backfill: &Backfill) -> String {
         )
     });
     let q = tag("q", &format!("{}{}", backfill.bound_sql, backfill.batch_sql));
+    // The executor's settings of a batch's transaction, until its COMMIT.
+    let settings: Vec<String> = Backfill::PLANNER_OFF.iter().map(|s| format!("set_config('{s}', 'off', true)")).collect();
+    let planner = format!("PERFORM {};", settings.join(", "));
     let body = format!(
         "DECLARE\n{}\n  updated bigint;\n  seen bigint;\n  found_rows bigint;\nBEGIN\n{skip}  \
          EXECUTE {q}{}{q} INTO {};\n  GET DIAGNOSTICS found_rows = ROW_COUNT;\n  \
-         WHILE found_rows > 0 LOOP\n    {PLANNER}\n    \
+         WHILE found_rows > 0 LOOP\n    {planner}\n    \
          EXECUTE {q}{}{q} INTO {}, updated, seen USING {}, {}, {};\n    GET DIAGNOSTICS found_rows = ROW_COUNT;\n    COMMIT;\n  END LOOP;\nEND",
         declare.join("\n"),
         backfill.bound_sql,

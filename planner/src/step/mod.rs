@@ -133,6 +133,15 @@ pub struct Backfill {
     pub pending: String,
 }
 
+impl Backfill {
+    /// The planner settings turned off in every batch's transaction. A batch reads only
+    /// its own key range, through the key's index; left to its estimates, PostgreSQL may
+    /// read the whole table for every batch: it guesses a column just added, with no
+    /// statistics yet, to be nearly all filled already, and a range whose end it learns
+    /// only as the batch runs to be a third of the table.
+    pub const PLANNER_OFF: [&'static str; 3] = ["enable_seqscan", "enable_hashjoin", "enable_mergejoin"];
+}
+
 /// A key column of a backfill and its type, as SQL (`bigint`, `uuid`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyColumn {

@@ -102,25 +102,22 @@ fn counts(reports: &Reports) -> (usize, usize) {
     all.fold((0, 0), |(e, w), d| if d.severity == Severity::Error { (e + 1, w) } else { (e, w + 1) })
 }
 
-/// The DESIGN.md contract, written as it is serialised: a long file's report is
-/// several times its size, and is never held twice in memory. Indented for a person
-/// (`pretty`, on a terminal); compact for a program, which gets it in half the bytes.
-pub fn json(reports: &Reports, pretty: bool, out: &mut impl std::io::Write) -> std::io::Result<()> {
-    #[derive(serde::Serialize)]
-    struct Output<'a> {
-        files: Vec<&'a FileReport>,
-    }
+/// The DESIGN.md contract, `{"files":[...]}`.
+#[derive(serde::Serialize)]
+struct Output<'a> {
+    files: Vec<&'a FileReport>,
+}
+
+/// The JSON report indented for a person (on a terminal), written as it is serialised:
+/// a long file's report is several times its size, and is never held twice in memory.
+pub fn json_pretty(reports: &Reports, out: &mut impl std::io::Write) -> std::io::Result<()> {
     let files = reports.iter().map(|(r, _)| r).collect();
-    if pretty {
-        serde_json::to_writer_pretty(&mut *out, &Output { files })?;
-    } else {
-        serde_json::to_writer(&mut *out, &Output { files })?;
-    }
+    serde_json::to_writer_pretty(&mut *out, &Output { files })?;
     writeln!(out)
 }
 
-/// The compact form of [`json`], from the reports the workers wrote (`Linted::json`):
-/// the same bytes, `{"files":[...]}`.
+/// The compact JSON report for a program, in half the bytes, from the reports the
+/// workers wrote as they went (`Linted::json`): the bytes of [`Output`] serialised.
 pub fn json_written(linted: &[Linted], out: &mut impl std::io::Write) -> std::io::Result<()> {
     out.write_all(b"{\"files\":[")?;
     for (i, file) in linted.iter().enumerate() {
@@ -270,12 +267,12 @@ mod tests {
             .map(|(i, sql)| (lint_file(&format!("m/{i:04}_x.sql"), sql, None, &options), Some(sql.to_string())))
             .collect();
         reports.push((FileReport::unreadable("m/0005_y.sql", "not UTF-8".into()), None));
-        let mut whole = Vec::new();
-        json(&reports, false, &mut whole).expect("writes to memory");
+        let files = reports.iter().map(|(r, _)| r).collect();
+        let whole = format!("{}\n", serde_json::to_string(&Output { files }).expect("serialises"));
         let linted: Vec<Linted> = reports.iter().cloned().map(|(report, text)| Linted::new(report, text, true)).collect();
         let mut written = Vec::new();
         json_written(&linted, &mut written).expect("writes to memory");
-        assert_eq!(String::from_utf8(written).expect("UTF-8"), String::from_utf8(whole).expect("UTF-8"));
+        assert_eq!(String::from_utf8(written).expect("UTF-8"), whole);
         assert!(linted.iter().all(|l| l.report.statements.is_empty() && l.text.is_none()));
         assert_eq!(
             linted.iter().map(|l| l.report.errors()).sum::<usize>(),

@@ -82,31 +82,31 @@ pub fn run(args: &LintArgs) -> Result<u8, Failure> {
     let pretty = std::io::stdout().is_terminal();
     let compact = args.format == LintFormat::Json && !pretty;
     let linted = history::lint_all(&found, &start, &options, compact);
+    let errors: usize = linted.iter().map(|l| l.report.errors()).sum();
+    let code = if errors > 0 { code::FINDINGS } else { code::SUCCESS };
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     if compact {
-        let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
         format::json_written(&linted, &mut stdout)
             .and_then(|()| stdout.flush())
             .context("cannot write the report to standard output")?;
-        let errors: usize = linted.iter().map(|l| l.report.errors()).sum();
-        return Ok(if errors > 0 { code::FINDINGS } else { code::SUCCESS });
+        return Ok(code);
     }
     let reports: Vec<(FileReport, Option<String>)> = linted.into_iter().map(|l| (l.report, l.text)).collect();
     let output = match args.format {
         LintFormat::Text => format::text(&reports, stdout_color()),
         LintFormat::Json => {
-            let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-            format::json(&reports, true, &mut stdout)
-                .and_then(|()| stdout.flush())
-                .context("cannot write the report to standard output")?;
+            format::json_pretty(&reports, &mut stdout).context("cannot write the report to standard output")?;
             String::new()
         }
         LintFormat::Sarif => format::sarif(&reports),
         LintFormat::Github => format::github(&reports),
         LintFormat::Markdown => format::markdown(&reports),
     };
-    print!("{output}");
-    let errors: usize = reports.iter().map(|(r, _)| r.errors()).sum();
-    Ok(if errors > 0 { code::FINDINGS } else { code::SUCCESS })
+    stdout
+        .write_all(output.as_bytes())
+        .and_then(|()| stdout.flush())
+        .context("cannot write the report to standard output")?;
+    Ok(code)
 }
 
 /// Lint options from `--config`, or from bellows.toml found by walking up from the
